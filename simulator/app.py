@@ -1,0 +1,66 @@
+"""The application factory. No logic here: routes, the error boundary and the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from simulator.admin import routes as admin_routes
+from simulator.errors import InternalError, NotFound, VendorError
+from simulator.gateway import iab, storage, token_gateway
+from simulator.gateway.http import error_response
+from simulator.services.container import Services, open_services
+from simulator.settings import Settings
+
+log = logging.getLogger("simulator.app")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error_response(NotFound("404", "PATH_NOT_FOUND"))
+    if exc.status_code == 405:
+        return error_response(VendorError("405", "METHOD_NOT_ALLOWED", status=405))
+    return error_response(VendorError(str(exc.status_code), "REQUEST_REJECTED", status=exc.status_code))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return error_response(InternalError("900", "GENERIC_SERVICE_ERROR"))
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Starlette:
+    """A simulator app; its lifespan opens the services from `settings` unless `services` is given."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if services is not None:
+            app.state.services = services
+            yield
+            return
+        async with open_services(settings) as opened:
+            app.state.services = opened
+            log.info(
+                "simulator ready",
+                extra={
+                    "baseUrl": settings.base_url,
+                    "database": settings.database_url,
+                    "seed": settings.seed,
+                },
+            )
+            yield
+
+    app = Starlette(
+        routes=[*token_gateway.routes, *iab.routes, *storage.routes, *admin_routes.routes],
+        exception_handlers={HTTPException: _http_error, Exception: _unexpected},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,147 @@
+"""The command line: `onekyc-sim serve` (and the commands later issues add)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from simulator import __version__, logs
+from simulator.partners import PartnersConfigError, load_partners
+from simulator.settings import Settings
+
+EPILOG = """\
+examples:
+  onekyc-sim serve                                  # http://127.0.0.1:8080, ./onekyc-sim.db
+  onekyc-sim serve --port 9000 --database /tmp/sim.db --seed 42
+  onekyc-sim serve --public-base-url http://10.0.2.2:8080   # Android emulator reaching the host
+  ONEKYC_SIM_PROCESSING_DELAY_SECONDS=0 onekyc-sim serve    # every setting has an env variable
+"""
+
+
+def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser(
+        "serve",
+        help="serve the Token Gateway and the IAB Gateway",
+        description="Serve the Token Gateway and the IAB Gateway (and /_sim, the control API) over HTTP.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8080)")
+    serve.add_argument("--token-port", type=int, help="also serve the Token Gateway paths on this port")
+    serve.add_argument("--database", help="SQLite file or SQLAlchemy async URL (default ./onekyc-sim.db)")
+    serve.add_argument("--config", type=Path, help="partners YAML file (credentials, callbacks, defaults)")
+    serve.add_argument("--public-base-url", help="base URL devices reach the simulator at (default http://HOST:PORT)")
+    serve.add_argument("--seed", type=int, help="deterministic ids, tokens and random faults")
+    serve.add_argument("--strict", action="store_true", default=None, help="drop fields the vendor does not document")
+    serve.add_argument("--frozen-clock", action="store_true", default=None, help="start with the clock frozen")
+    serve.add_argument("--processing-delay-seconds", type=float, help="default confirm-to-verdict time (default 2)")
+    serve.add_argument("--max-attempts", type=int, help="default submissions per partner session (default 3)")
+    serve.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
+    serve.add_argument("--log-format", choices=["json", "text"], help="log lines as JSON (default) or text")
+    serve.add_argument("--access-log", action="store_true", help="log every request (slower)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="onekyc-sim",
+        description="Local, stateful simulator of GoPay OneKYC (IAB) for the Selfie Liveness flow.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _serve_parser(sub)
+    return parser
+
+
+SETTINGS_FLAGS = (
+    "host",
+    "port",
+    "token_port",
+    "database",
+    "config",
+    "public_base_url",
+    "seed",
+    "strict",
+    "frozen_clock",
+    "processing_delay_seconds",
+    "max_attempts",
+    "log_level",
+    "log_format",
+)
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    overrides = {name: getattr(args, name) for name in SETTINGS_FLAGS if getattr(args, name, None) is not None}
+    return Settings(**overrides)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(settings: Settings, *, access_log: bool = False) -> int:
+    import uvicorn
+
+    from simulator.app import create_app
+
+    logs.configure(settings.log_level, settings.log_format)
+    try:
+        load_partners(settings.config)
+    except PartnersConfigError as exc:
+        print(f"onekyc-sim: {exc}", file=sys.stderr)
+        return 2
+    try:
+        sockets = [_bind(settings.host, settings.port)]
+        if settings.token_port is not None:
+            sockets.append(_bind(settings.host, settings.token_port))
+    except OSError as exc:
+        print(
+            f"onekyc-sim: cannot listen on {settings.host}:{settings.port}: {exc.strerror}. "
+            "Is another simulator running? Pick another port with --port.",
+            file=sys.stderr,
+        )
+        return 2
+    config = uvicorn.Config(
+        create_app(settings),
+        log_level=settings.log_level.lower(),
+        access_log=access_log,
+        loop="auto",
+        http="auto",
+        lifespan="on",
+        log_config=None,
+    )
+    print(
+        f"onekyc-sim {__version__} serving on {settings.base_url} (database {settings.database})",
+        file=sys.stderr,
+    )
+    asyncio.run(uvicorn.Server(config).serve(sockets=sockets))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        settings = settings_from(args)
+    except ValidationError as exc:
+        for err in exc.errors():
+            print(f"onekyc-sim: --{'-'.join(str(p) for p in err['loc'])}: {err['msg']}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return serve(settings, access_log=args.access_log)
+    parser.error(f"unknown command {args.command}")
+    return 2

@@ -1,0 +1,96 @@
+"""Simulator time: the `Clock` protocol and the controllable clock every component reads.
+
+The controllable clock runs with the wall clock plus an offset, or stands frozen at an instant.
+Advancing moves either forward. Listeners (the scheduler) are woken on every change, and the state
+is a small dict the store persists, so a restart keeps the simulated time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds since the epoch, as the simulator sees them."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+
+class ControllableClock:
+    """Wall clock + offset, or frozen at an instant; advance, freeze and resume at run time."""
+
+    def __init__(self, wall: Clock | None = None) -> None:
+        self._wall = wall or SystemClock()
+        self._offset = 0.0
+        self._frozen_at: float | None = None
+        self._listeners: list[Callable[[], None]] = []
+
+    def now(self) -> float:
+        if self._frozen_at is not None:
+            return self._frozen_at
+        return self._wall.now() + self._offset
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+    def freeze(self, at: float | None = None) -> None:
+        self._frozen_at = self.now() if at is None else at
+        self._changed()
+
+    def resume(self) -> None:
+        if self._frozen_at is not None:
+            self._offset = self._frozen_at - self._wall.now()
+            self._frozen_at = None
+        self._changed()
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        if self._frozen_at is not None:
+            self._frozen_at += seconds
+        else:
+            self._offset += seconds
+        self._changed()
+
+    def set(self, at: float) -> None:
+        """Jump to `at` (forward or back), keeping the frozen/running mode."""
+        if self._frozen_at is not None:
+            self._frozen_at = at
+        else:
+            self._offset = at - self._wall.now()
+        self._changed()
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def state(self) -> dict[str, Any]:
+        return {"offset": self._offset, "frozenAt": self._frozen_at}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self._offset = float(state.get("offset") or 0.0)
+        frozen = state.get("frozenAt")
+        self._frozen_at = None if frozen is None else float(frozen)
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+
+def iso(ts: float | None) -> str | None:
+    """RFC 3339 UTC with a `Z`, second precision, as the vendor's examples write it."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()

@@ -1,0 +1,37 @@
+"""The only source of ids, secrets and randomness. Seeded, it repeats itself exactly."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import threading
+import uuid
+
+
+class IdFactory:
+    def __init__(self, seed: int | None = None) -> None:
+        self._lock = threading.Lock()
+        self._seed = seed
+        self._random: random.Random | None = random.Random(seed) if seed is not None else None
+
+    @property
+    def seeded(self) -> bool:
+        return self._random is not None
+
+    def uuid(self) -> str:
+        if self._random is None:
+            return str(uuid.uuid4())
+        with self._lock:
+            return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+
+    def secret(self, nbytes: int = 32) -> str:
+        if self._random is None:
+            return secrets.token_hex(nbytes)
+        with self._lock:
+            return self._random.randbytes(nbytes).hex()
+
+    def rng(self, salt: str) -> random.Random:
+        """A private random stream for `salt`; reproducible when the factory is seeded."""
+        if self._seed is None:
+            return random.Random(secrets.randbits(64))
+        return random.Random(f"{self._seed}:{salt}")

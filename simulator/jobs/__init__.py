@@ -1,0 +1,1 @@
+"""Time-driven work: one durable job table, one scheduler task."""

@@ -1,0 +1,104 @@
+"""Partners: credentials, onboarding partners and per-partner defaults, from a YAML file and the seed.
+
+The default partner carries the sample `client-id` / `pass-key` printed in the vendor's token guide,
+so the vendor's own example requests work against a fresh simulator unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SAMPLE_CLIENT_ID = "b31fa508-331c-4e9e-9a60-b0f28c3f7e13"
+SAMPLE_PASS_KEY = "2c7b2893-e49f-4cf3-89e6-1b9c5bf0500b"
+
+
+class CallbackAuth(BaseModel):
+    """How the simulator authenticates to the partner's callback endpoint."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["none", "basic", "bearer", "api_key"] = "none"
+    username: str | None = None
+    password: str | None = None
+    token: str | None = None
+    header: str = "x-api-key"
+    value: str | None = None
+
+
+class CallbackConfig(BaseModel):
+    """Where and how the partner's callback is called when a submission completes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = None
+    method: Literal["POST", "PUT", "PATCH"] = "POST"
+    auth: CallbackAuth = Field(default_factory=CallbackAuth)
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout_seconds: float = Field(5.0, gt=0)
+
+
+class Partner(BaseModel):
+    """One partner (client) of the IAB platform."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: str
+    pass_key: str
+    name: str = ""
+    onboarding_partners: list[str] = Field(default_factory=list)
+    max_attempts: int | None = Field(None, ge=1)
+    default_scenario: str | None = None
+    callback: CallbackConfig = Field(default_factory=CallbackConfig)
+
+    def owns(self, onboarding_partner: str) -> bool:
+        return onboarding_partner in self.onboarding_partners
+
+
+class PartnersFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    partners: list[Partner] = Field(default_factory=list)
+
+
+def sample_partner() -> Partner:
+    return Partner(
+        client_id=SAMPLE_CLIENT_ID,
+        pass_key=SAMPLE_PASS_KEY,
+        name="CLIENT_X (vendor guide sample)",
+        onboarding_partners=[
+            "CLIENT_X-SDK-COE_FACE_VERIFICATION",
+            "CLIENT_X-WEB_SDK-COE_FACE_VERIFICATION",
+            "CLIENT_X-SDK-STANDALONE_LIVENESS",
+            "CLIENT_X-WEB_SDK-STANDALONE_LIVENESS",
+            "CLIENT_X-WEB_SDK-STANDALONE_IDENTITY_VERIFICATION",
+            "CLIENT_X-BE-CERT_REG",
+            "PARTNER_CODE-PLATFORM-FLOW",
+        ],
+    )
+
+
+class PartnersConfigError(ValueError):
+    pass
+
+
+def load_partners(path: Path | None) -> list[Partner]:
+    """The sample partner, then the file's partners (a file entry with the sample client id replaces it)."""
+    partners: dict[str, Partner] = {SAMPLE_CLIENT_ID: sample_partner()}
+    if path is not None:
+        try:
+            raw = yaml.safe_load(path.read_text()) or {}
+            parsed = PartnersFile.model_validate(raw)
+        except OSError as exc:
+            raise PartnersConfigError(f"{path}: cannot read partners file: {exc}") from exc
+        except yaml.YAMLError as exc:
+            raise PartnersConfigError(f"{path}: not valid YAML: {exc}") from exc
+        except ValidationError as exc:
+            details = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+            raise PartnersConfigError(f"{path}: {details}") from exc
+        for partner in parsed.partners:
+            partners[partner.client_id] = partner
+    return list(partners.values())

@@ -1,0 +1,1 @@
+"""Persistence: engine factory, tables and the repository (the only module with SQL)."""

@@ -1,0 +1,492 @@
+"""The repository: every statement the simulator runs. One write transaction at a time.
+
+State transitions are single conditional updates (`... WHERE status = expected`) with their
+transition row and follow-up job written in the same transaction, so concurrent requests cannot
+corrupt a submission and a crash loses nothing that was acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from simulator.domain.outcomes import Verdict
+from simulator.domain.states import DocumentStatus, Result, Status
+from simulator.store import tables as t
+from simulator.store.records import (
+    DocumentRecord,
+    JobRecord,
+    SessionRecord,
+    SubmissionRecord,
+    TransitionRecord,
+)
+
+
+class DuplicateError(Exception):
+    """A unique key already exists."""
+
+
+class StaleStateError(Exception):
+    """A conditional update matched no row: the state changed under us."""
+
+
+_CACHE_SIZE = 50_000
+
+
+class Repository:
+    """All SQL, plus a read-through cache of submissions kept in step with every committed write."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._write_lock = asyncio.Lock()
+        self._submissions: OrderedDict[str, SubmissionRecord] = OrderedDict()
+        self._sessions: OrderedDict[str, SessionRecord] = OrderedDict()
+
+    async def cached_submission(self, submission_id: str) -> SubmissionRecord | None:
+        """The submission as last committed; the hot path reads this without touching the database."""
+        record = self._submissions.get(submission_id)
+        if record is not None:
+            return record
+        record = await self.get_submission(submission_id)
+        if record is not None:
+            # A writer that committed meanwhile has already put a newer record: keep that one.
+            record = self._submissions.setdefault(submission_id, record)
+            self._trim()
+        return record
+
+    def forget(self) -> None:
+        self._submissions.clear()
+        self._sessions.clear()
+
+    def _put(self, record: SubmissionRecord) -> SubmissionRecord:
+        self._submissions[record.id] = record
+        self._submissions.move_to_end(record.id)
+        self._trim()
+        return record
+
+    def _trim(self) -> None:
+        while len(self._submissions) > _CACHE_SIZE:
+            self._submissions.popitem(last=False)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """One write transaction; SQLite has one writer, so writers queue here instead of failing."""
+        async with self._write_lock, self.engine.begin() as conn:
+            yield conn
+
+    # -- meta ---------------------------------------------------------------------------------
+
+    async def get_meta(self, key: str) -> Any:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(select(t.meta.c.value).where(t.meta.c.key == key))).scalar()
+
+    async def set_meta(self, key: str, value: Any) -> None:
+        async with self.write() as conn:
+            await conn.execute(delete(t.meta).where(t.meta.c.key == key))
+            await conn.execute(insert(t.meta).values(key=key, value=value))
+
+    # -- partners -----------------------------------------------------------------------------
+
+    async def upsert_partner(self, client_id: str, config: dict[str, Any], now: float) -> None:
+        async with self.write() as conn:
+            await conn.execute(delete(t.partners).where(t.partners.c.client_id == client_id))
+            await conn.execute(insert(t.partners).values(client_id=client_id, config=config, updated_at=now))
+
+    async def list_partners(self) -> list[dict[str, Any]]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(t.partners.c.config).order_by(t.partners.c.client_id))
+            return [dict(r[0]) for r in rows]
+
+    # -- partner sessions ---------------------------------------------------------------------
+
+    async def create_session(self, record: SessionRecord) -> None:
+        values = {name: getattr(record, name) for name in t.partner_sessions.c.keys()}  # noqa: SIM118 (a column collection, not a dict)
+        try:
+            async with self.write() as conn:
+                await conn.execute(insert(t.partner_sessions).values(**values))
+        except IntegrityError as exc:
+            raise DuplicateError(record.partner_session_id) from exc
+
+    async def get_session(self, key: str) -> SessionRecord | None:
+        cached = self._sessions.get(key)
+        if cached is not None:
+            return cached
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(t.partner_sessions).where(t.partner_sessions.c.key == key))).first()
+        if row is None:
+            return None
+        record = self._sessions[key] = _session(row)
+        if len(self._sessions) > _CACHE_SIZE:
+            self._sessions.popitem(last=False)
+        return record
+
+    async def find_session(self, client_id: str, partner_session_id: str) -> SessionRecord | None:
+        query = select(t.partner_sessions).where(
+            t.partner_sessions.c.client_id == client_id,
+            t.partner_sessions.c.partner_session_id == partner_session_id,
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return _session(row) if row else None
+
+    # -- submissions --------------------------------------------------------------------------
+
+    async def create_submission(
+        self,
+        session: SessionRecord,
+        submission_id: str,
+        attempt: int,
+        submission_type: str,
+        document_refs: Mapping[str, str],
+        now: float,
+    ) -> SubmissionRecord:
+        """Insert attempt `attempt` of the session; DuplicateError when a racing request took it."""
+        try:
+            async with self.write() as conn:
+                await conn.execute(
+                    insert(t.submissions).values(
+                        id=submission_id,
+                        session_key=session.key,
+                        client_id=session.client_id,
+                        partner_session_id=session.partner_session_id,
+                        attempt=attempt,
+                        max_attempts=session.max_attempts,
+                        submission_type=submission_type,
+                        flow=session.flow,
+                        status=Status.INITIATED.value,
+                        retriable=False,
+                        polls=0,
+                        created_at=now,
+                    )
+                )
+                await conn.execute(
+                    insert(t.documents),
+                    [
+                        {
+                            "reference": ref,
+                            "submission_id": submission_id,
+                            "doc_type": doc_type,
+                            "status": DocumentStatus.PENDING.value,
+                        }
+                        for doc_type, ref in document_refs.items()
+                    ],
+                )
+                await self._transition(conn, submission_id, session.key, None, Status.INITIATED, now, "presign")
+                record = await self._load(conn, submission_id)
+            return self._put(record)
+        except IntegrityError as exc:
+            raise DuplicateError(submission_id) from exc
+
+    async def get_submission(self, submission_id: str) -> SubmissionRecord | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(t.submissions).where(t.submissions.c.id == submission_id))).first()
+            if row is None:
+                return None
+            return await self._with_documents(conn, row)
+
+    @staticmethod
+    async def _with_documents(conn: AsyncConnection, row: Row[Any]) -> SubmissionRecord:
+        docs = await conn.execute(
+            select(
+                t.documents.c.reference,
+                t.documents.c.submission_id,
+                t.documents.c.doc_type,
+                t.documents.c.status,
+                t.documents.c.content_type,
+                t.documents.c.size,
+                t.documents.c.uploaded_at,
+            ).where(t.documents.c.submission_id == row.id)
+        )
+        return _submission(row, docs)
+
+    async def _load(self, conn: AsyncConnection, submission_id: str) -> SubmissionRecord:
+        row = (await conn.execute(select(t.submissions).where(t.submissions.c.id == submission_id))).one()
+        return await self._with_documents(conn, row)
+
+    async def latest_submission(self, session_key: str) -> SubmissionRecord | None:
+        query = (
+            select(t.submissions.c.id)
+            .where(t.submissions.c.session_key == session_key)
+            .order_by(t.submissions.c.attempt.desc())
+            .limit(1)
+        )
+        async with self.engine.connect() as conn:
+            submission_id = (await conn.execute(query)).scalar()
+        return await self.get_submission(submission_id) if submission_id else None
+
+    async def count_submissions(self, session_key: str) -> int:
+        query = select(func.count()).select_from(t.submissions).where(t.submissions.c.session_key == session_key)
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar() or 0)
+
+    async def get_document(self, reference: str) -> tuple[DocumentRecord, bytes | None] | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(t.documents).where(t.documents.c.reference == reference))).first()
+        if row is None:
+            return None
+        return _document(row), row.data
+
+    async def store_document(
+        self, reference: str, submission_id: str, data: bytes, content_type: str, now: float
+    ) -> SubmissionRecord:
+        """Keep the bytes, while the submission still takes uploads (INITIATED); else StaleStateError."""
+        still_open = (
+            select(t.submissions.c.id)
+            .where(t.submissions.c.id == submission_id, t.submissions.c.status == Status.INITIATED.value)
+            .exists()
+        )
+        async with self.write() as conn:
+            result = await conn.execute(
+                update(t.documents)
+                .where(t.documents.c.reference == reference, still_open)
+                .values(
+                    status=DocumentStatus.UPLOADED.value,
+                    data=data,
+                    size=len(data),
+                    content_type=content_type,
+                    uploaded_at=now,
+                )
+            )
+            if result.rowcount != 1:
+                raise StaleStateError(submission_id)
+            record = await self._load(conn, submission_id)
+        return self._put(record)
+
+    async def confirm(
+        self,
+        submission_id: str,
+        session_key: str,
+        sdk_session_id: str,
+        metadata: dict[str, Any] | None,
+        plan: dict[str, Any],
+        after_polls: int | None,
+        due_at: float | None,
+        now: float,
+    ) -> SubmissionRecord:
+        """INITIATED -> IN_PROGRESS with its completion job; StaleStateError when not INITIATED."""
+        async with self.write() as conn:
+            result = await conn.execute(
+                update(t.submissions)
+                .where(t.submissions.c.id == submission_id, t.submissions.c.status == Status.INITIATED.value)
+                .values(
+                    status=Status.IN_PROGRESS.value,
+                    sdk_session_id=sdk_session_id,
+                    metadata=metadata,
+                    plan=plan,
+                    after_polls=after_polls,
+                    confirmed_at=now,
+                )
+            )
+            if result.rowcount != 1:
+                raise StaleStateError(submission_id)
+            await self._transition(
+                conn, submission_id, session_key, Status.INITIATED, Status.IN_PROGRESS, now, "confirm"
+            )
+            if due_at is not None:
+                await self._add_job(conn, "complete", submission_id, due_at, now)
+            record = await self._load(conn, submission_id)
+        return self._put(record)
+
+    async def count_poll(self, submission_id: str) -> SubmissionRecord | None:
+        """One more status poll of an IN_PROGRESS submission (one statement); None if no longer in progress."""
+        async with self.write() as conn:
+            result = await conn.execute(
+                update(t.submissions)
+                .where(t.submissions.c.id == submission_id, t.submissions.c.status == Status.IN_PROGRESS.value)
+                .values(polls=t.submissions.c.polls + 1)
+                .returning(t.submissions.c.polls)
+            )
+            polls = result.scalar()
+            if polls is None:
+                return None
+            cached = self._submissions.get(submission_id)
+            record = replace(cached, polls=int(polls)) if cached else await self._load(conn, submission_id)
+        return self._put(record)
+
+    async def complete(
+        self, submission_id: str, session_key: str, verdict: Verdict, now: float, cause: str
+    ) -> SubmissionRecord:
+        """IN_PROGRESS -> COMPLETED | ERROR, with the selfie's document status; StaleStateError otherwise."""
+        async with self.write() as conn:
+            result = await conn.execute(
+                update(t.submissions)
+                .where(t.submissions.c.id == submission_id, t.submissions.c.status == Status.IN_PROGRESS.value)
+                .values(
+                    status=verdict.status.value,
+                    result=verdict.result.value if verdict.result else None,
+                    reason_code=verdict.reason_code,
+                    retriable=verdict.retriable,
+                    error_message=verdict.error_message,
+                    reference_reason_code=verdict.reference_reason_code,
+                    completed_at=now,
+                )
+            )
+            if result.rowcount != 1:
+                raise StaleStateError(submission_id)
+            await conn.execute(
+                update(t.documents)
+                .where(
+                    t.documents.c.submission_id == submission_id,
+                    t.documents.c.doc_type == "SELFIE",
+                )
+                .values(status=verdict.selfie_status.value)
+            )
+            await self._transition(conn, submission_id, session_key, Status.IN_PROGRESS, verdict.status, now, cause)
+            await conn.execute(
+                update(t.jobs)
+                .where(t.jobs.c.kind == "complete", t.jobs.c.ref == submission_id, t.jobs.c.state == "pending")
+                .values(state="done", updated_at=now)
+            )
+            record = await self._load(conn, submission_id)
+        return self._put(record)
+
+    async def transitions_of(self, session_key: str) -> list[TransitionRecord]:
+        query = select(t.transitions).where(t.transitions.c.session_key == session_key).order_by(t.transitions.c.id)
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(query)
+            return [TransitionRecord(r.submission_id, r.from_status, r.to_status, r.at, r.cause) for r in rows]
+
+    async def submissions_of(self, session_key: str) -> list[SubmissionRecord]:
+        query = select(t.submissions.c.id).where(t.submissions.c.session_key == session_key)
+        async with self.engine.connect() as conn:
+            ids = [r[0] for r in await conn.execute(query.order_by(t.submissions.c.attempt))]
+        found = [await self.get_submission(i) for i in ids]
+        return [s for s in found if s is not None]
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    async def due_jobs(self, now: float, limit: int = 100) -> list[JobRecord]:
+        query = (
+            select(t.jobs)
+            .where(t.jobs.c.state == "pending", t.jobs.c.due_at <= now)
+            .order_by(t.jobs.c.due_at, t.jobs.c.id)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(query)
+            return [JobRecord(r.id, r.kind, r.ref, r.due_at, r.attempts, r.payload) for r in rows]
+
+    async def next_due_at(self) -> float | None:
+        query = select(func.min(t.jobs.c.due_at)).where(t.jobs.c.state == "pending")
+        async with self.engine.connect() as conn:
+            value = (await conn.execute(query)).scalar()
+        return float(value) if value is not None else None
+
+    async def finish_job(self, job_id: int, now: float, state: str = "done", error: str | None = None) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                update(t.jobs)
+                .where(t.jobs.c.id == job_id)
+                .values(state=state, updated_at=now, last_error=error, attempts=t.jobs.c.attempts + 1)
+            )
+
+    async def retry_job(self, job_id: int, due_at: float, now: float, error: str) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                update(t.jobs)
+                .where(t.jobs.c.id == job_id)
+                .values(due_at=due_at, updated_at=now, last_error=error, attempts=t.jobs.c.attempts + 1)
+            )
+
+    async def pending_jobs(self, kind: str | None = None) -> int:
+        query = select(func.count()).select_from(t.jobs).where(t.jobs.c.state == "pending")
+        if kind is not None:
+            query = query.where(t.jobs.c.kind == kind)
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar() or 0)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    async def _transition(
+        self,
+        conn: AsyncConnection,
+        submission_id: str,
+        session_key: str,
+        from_status: Status | None,
+        to_status: Status,
+        now: float,
+        cause: str,
+    ) -> None:
+        await conn.execute(
+            insert(t.transitions).values(
+                submission_id=submission_id,
+                session_key=session_key,
+                from_status=from_status.value if from_status else None,
+                to_status=to_status.value,
+                at=now,
+                cause=cause,
+            )
+        )
+
+    @staticmethod
+    async def _add_job(
+        conn: AsyncConnection,
+        kind: str,
+        ref: str,
+        due_at: float,
+        now: float,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        await conn.execute(
+            insert(t.jobs).values(
+                kind=kind,
+                ref=ref,
+                due_at=due_at,
+                state="pending",
+                attempts=0,
+                payload=payload,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+
+def _session(row: Row[Any]) -> SessionRecord:
+    return SessionRecord(**{name: getattr(row, name) for name in SessionRecord.__slots__})
+
+
+def _document(row: Row[Any]) -> DocumentRecord:
+    return DocumentRecord(
+        reference=row.reference,
+        submission_id=row.submission_id,
+        doc_type=row.doc_type,
+        status=DocumentStatus(row.status),
+        content_type=row.content_type,
+        size=row.size,
+        uploaded_at=row.uploaded_at,
+    )
+
+
+def _submission(row: Row[Any], docs: Iterable[Any]) -> SubmissionRecord:
+    return SubmissionRecord(
+        id=row.id,
+        session_key=row.session_key,
+        client_id=row.client_id,
+        partner_session_id=row.partner_session_id,
+        attempt=row.attempt,
+        max_attempts=row.max_attempts,
+        submission_type=row.submission_type,
+        flow=row.flow,
+        status=Status(row.status),
+        result=Result(row.result) if row.result else None,
+        reason_code=row.reason_code,
+        retriable=bool(row.retriable),
+        error_message=row.error_message,
+        reference_reason_code=row.reference_reason_code,
+        plan=row.plan,
+        after_polls=row.after_polls,
+        polls=row.polls,
+        sdk_session_id=row.sdk_session_id,
+        created_at=row.created_at,
+        confirmed_at=row.confirmed_at,
+        completed_at=row.completed_at,
+        documents={d.doc_type: _document(d) for d in docs},
+    )

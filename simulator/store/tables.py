@@ -1,0 +1,128 @@
+"""The tables. Times are simulator-clock epoch seconds (REAL)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON, nullable=False),
+)
+
+partners = Table(
+    "partners",
+    metadata,
+    Column("client_id", String(128), primary_key=True),
+    Column("config", JSON, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+partner_sessions = Table(
+    "partner_sessions",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("client_id", String(128), nullable=False),
+    Column("partner_session_id", String(256), nullable=False),
+    Column("onboarding_partner", String(256), nullable=False),
+    Column("user_id", String(256), nullable=False),
+    Column("user_id_type", String(256), nullable=False),
+    Column("flow", String(64), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("theme", String(32), nullable=False),
+    Column("success_url", Text),
+    Column("failure_url", Text),
+    Column("additional_details", JSON, nullable=False),
+    Column("scenario", String(128), nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("token_jti", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("client_id", "partner_session_id", name="uq_session_per_client"),
+)
+
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("session_key", String(64), nullable=False),
+    Column("client_id", String(128), nullable=False),
+    Column("partner_session_id", String(256), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("submission_type", String(64), nullable=False),
+    Column("flow", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("result", String(16)),
+    Column("reason_code", String(64)),
+    Column("retriable", Boolean, nullable=False, default=False),
+    Column("error_message", Text),
+    Column("reference_reason_code", String(64)),
+    Column("plan", JSON),
+    Column("after_polls", Integer),
+    Column("polls", Integer, nullable=False, default=0),
+    Column("sdk_session_id", String(256)),
+    Column("metadata", JSON),
+    Column("created_at", Float, nullable=False),
+    Column("confirmed_at", Float),
+    Column("completed_at", Float),
+    UniqueConstraint("session_key", "attempt", name="uq_attempt_per_session"),
+)
+Index("ix_submissions_session", submissions.c.session_key, submissions.c.attempt)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("reference", String(128), primary_key=True),
+    Column("submission_id", String(64), nullable=False, index=True),
+    Column("doc_type", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("content_type", String(128)),
+    Column("size", Integer),
+    Column("data", LargeBinary),
+    Column("uploaded_at", Float),
+)
+
+transitions = Table(
+    "transitions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("submission_id", String(64), nullable=False, index=True),
+    Column("session_key", String(64), nullable=False, index=True),
+    Column("from_status", String(16)),
+    Column("to_status", String(16), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("cause", String(128), nullable=False),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("due_at", Float, nullable=False),
+    Column("state", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("payload", JSON),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("last_error", Text),
+)
+Index("ix_jobs_due", jobs.c.state, jobs.c.due_at)
+Index("ix_jobs_ref", jobs.c.kind, jobs.c.ref)

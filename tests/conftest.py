@@ -1,0 +1,113 @@
+"""Fixtures: settings(tmp_path) -> app (with its lifespan) -> httpx client through the real ASGI stack.
+
+Every vendor response any test receives through `client` is validated against the vendor's
+published schema of its endpoint (tests/vendor_openapi), so a drift fails the test that caused it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from vendor_schema import validate_response, vendor_operation
+
+from simulator.app import create_app
+from simulator.client import VendorClient
+from simulator.services.container import Services
+from simulator.settings import Settings
+
+BASE_URL = "http://sim.test"
+VALIDATED: list[tuple[str, str, int]] = []
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        database=str(tmp_path / "sim.db"),
+        public_base_url=BASE_URL,
+        frozen_clock=True,
+        processing_delay_seconds=2.0,
+        log_level="WARNING",
+    )
+
+
+async def _validate(response: httpx.Response) -> None:
+    request = response.request
+    if vendor_operation(request.method, request.url.path) is None:
+        return
+    await response.aread()
+    validate_response(request.method, request.url.path, response.status_code, response.json())
+    VALIDATED.append((request.method, request.url.path, response.status_code))
+
+
+class Sim:
+    """One running simulator in process: its app, services and an HTTP client into it."""
+
+    def __init__(self, app: Starlette, http: httpx.AsyncClient) -> None:
+        self.app = app
+        self.http = http
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.app.state.services
+        return services
+
+    def vendor(self, **kwargs: Any) -> VendorClient:
+        return VendorClient(self.http, **kwargs)
+
+    async def advance(self, seconds: float) -> dict[str, Any]:
+        response = await self.http.post("/_sim/clock/advance", json={"seconds": seconds})
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+
+SimFactory = Callable[[Settings], Any]
+
+
+@pytest.fixture
+async def sim_factory() -> AsyncIterator[Callable[[Settings], Any]]:
+    """Open simulators on given settings; each is closed (lifespan shutdown) at the end of the test."""
+    from contextlib import AsyncExitStack, asynccontextmanager
+
+    async with AsyncExitStack() as stack:
+
+        @asynccontextmanager
+        async def open_sim(settings: Settings) -> AsyncIterator[Sim]:
+            app = create_app(settings)
+            async with app.router.lifespan_context(app), httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),
+                base_url=BASE_URL,
+                event_hooks={"response": [_validate]},
+            ) as http:
+                yield Sim(app, http)
+
+        async def enter(settings: Settings) -> Sim:
+            return await stack.enter_async_context(open_sim(settings))
+
+        yield enter
+
+
+@pytest.fixture
+async def sim(sim_factory: Callable[[Settings], Any], settings: Settings) -> Sim:
+    result: Sim = await sim_factory(settings)
+    return result
+
+
+@pytest.fixture
+def client(sim: Sim) -> httpx.AsyncClient:
+    return sim.http
+
+
+@pytest.fixture
+def vendor(sim: Sim) -> VendorClient:
+    return sim.vendor()

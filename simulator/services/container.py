@@ -18,6 +18,7 @@ from simulator.domain.scenario import BUILTIN, Script
 from simulator.ids import IdFactory
 from simulator.jobs.scheduler import Scheduler
 from simulator.partners import Partner, load_partners
+from simulator.services.journal import Journal
 from simulator.services.storage import UrlSigner
 from simulator.settings import Settings
 from simulator.store.db import create_schema, make_engine
@@ -40,6 +41,7 @@ class Services:
     partners: dict[str, Partner]
     scripts: dict[str, Script] = field(default_factory=lambda: dict(BUILTIN))
     scheduler: Scheduler | None = None
+    journal: Journal = field(default_factory=Journal)
 
     def partner(self, client_id: str) -> Partner | None:
         return self.partners.get(client_id)

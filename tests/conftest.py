@@ -6,7 +6,7 @@ published schema of its endpoint (tests/vendor_openapi), so a drift fails the te
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -71,11 +71,11 @@ class Sim:
         return body
 
 
-SimFactory = Callable[[Settings], Any]
+SimFactory = Callable[[Settings], Awaitable[Sim]]
 
 
 @pytest.fixture
-async def sim_factory() -> AsyncIterator[Callable[[Settings], Any]]:
+async def sim_factory() -> AsyncIterator[SimFactory]:
     """Open simulators on given settings; each is closed (lifespan shutdown) at the end of the test."""
     from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -84,11 +84,14 @@ async def sim_factory() -> AsyncIterator[Callable[[Settings], Any]]:
         @asynccontextmanager
         async def open_sim(settings: Settings) -> AsyncIterator[Sim]:
             app = create_app(settings)
-            async with app.router.lifespan_context(app), httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app),
-                base_url=BASE_URL,
-                event_hooks={"response": [_validate]},
-            ) as http:
+            async with (
+                app.router.lifespan_context(app),
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app),
+                    base_url=BASE_URL,
+                    event_hooks={"response": [_validate]},
+                ) as http,
+            ):
                 yield Sim(app, http)
 
         async def enter(settings: Settings) -> Sim:
@@ -98,9 +101,8 @@ async def sim_factory() -> AsyncIterator[Callable[[Settings], Any]]:
 
 
 @pytest.fixture
-async def sim(sim_factory: Callable[[Settings], Any], settings: Settings) -> Sim:
-    result: Sim = await sim_factory(settings)
-    return result
+async def sim(sim_factory: SimFactory, settings: Settings) -> Sim:
+    return await sim_factory(settings)
 
 
 @pytest.fixture

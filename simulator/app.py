@@ -8,15 +8,26 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from simulator.admin import control as admin_control
+from simulator.admin import dashboard
+from simulator.admin import inspect as admin_inspect
+from simulator.admin import openapi as admin_openapi
+from simulator.admin import outbound as outbound_routes
 from simulator.admin import routes as admin_routes
+from simulator.admin import scenarios as scenario_routes
+from simulator.admin.guard import AdminTokenGuard
 from simulator.errors import InternalError, NotFound, VendorError
 from simulator.gateway import iab, storage, token_gateway
+from simulator.gateway.faults import FaultInjection
 from simulator.gateway.http import error_response
+from simulator.gateway.journal_middleware import JournalMiddleware
 from simulator.services.container import Services, open_services
 from simulator.settings import Settings
+from simulator.webapp import routes as web_sdk_routes
 
 log = logging.getLogger("simulator.app")
 
@@ -58,8 +69,27 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             yield
 
     app = Starlette(
-        routes=[*token_gateway.routes, *iab.routes, *storage.routes, *admin_routes.routes],
+        routes=[
+            *token_gateway.routes,
+            *iab.routes,
+            *storage.routes,
+            *admin_routes.routes,
+            *admin_inspect.routes,
+            *admin_control.routes,
+            *admin_openapi.routes,
+            *outbound_routes.routes,
+            *scenario_routes.routes,
+            *web_sdk_routes.routes,
+            *dashboard.routes,
+        ],
         exception_handlers={HTTPException: _http_error, Exception: _unexpected},
+        # Outermost first: the journal sees what the client gets; the guard covers only /_sim;
+        # scenario faults answer vendor calls before their handlers.
+        middleware=[
+            Middleware(JournalMiddleware),
+            Middleware(AdminTokenGuard, token=settings.admin_token),
+            Middleware(FaultInjection),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import socket
 import sys
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ from pydantic import ValidationError
 
 from simulator import __version__, logs
 from simulator.partners import PartnersConfigError, load_partners
+from simulator.scenarios import cli as scenario_commands
 from simulator.settings import Settings
 
 EPILOG = """\
@@ -22,6 +22,13 @@ examples:
   onekyc-sim serve --public-base-url http://10.0.2.2:8080   # Android emulator reaching the host
   ONEKYC_SIM_PROCESSING_DELAY_SECONDS=0 onekyc-sim serve    # every setting has an env variable
 """
+
+
+def _seconds_list(text: str) -> list[float]:
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of seconds: {text!r}") from None
 
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,6 +50,26 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--frozen-clock", action="store_true", default=None, help="start with the clock frozen")
     serve.add_argument("--processing-delay-seconds", type=float, help="default confirm-to-verdict time (default 2)")
     serve.add_argument("--max-attempts", type=int, help="default submissions per partner session (default 3)")
+    serve.add_argument(
+        "--callback-retry-schedule",
+        type=_seconds_list,
+        metavar="S,S,...",
+        help="waits before each callback retry, simulator clock (default 10,30,120,600,1800; '' = no retry)",
+    )
+    serve.add_argument("--reference-timeout-seconds", type=float, help="reference-image fetch time limit (default 5)")
+    serve.add_argument("--reference-max-bytes", type=int, help="reference-image size cap (default 5242880)")
+    serve.add_argument(
+        "--scenarios",
+        dest="scenario_dirs",
+        type=Path,
+        action="append",
+        metavar="DIR",
+        help="a directory of extra scenario files (repeatable); their magic values and names work like the shipped",
+    )
+    serve.add_argument(
+        "--admin-token", help="require 'Authorization: Bearer TOKEN' on every /_sim route (vendor paths unaffected)"
+    )
+    serve.add_argument("--journal-max-entries", type=int, help="requests the journal keeps (default 10000)")
     serve.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
     serve.add_argument("--log-format", choices=["json", "text"], help="log lines as JSON (default) or text")
     serve.add_argument("--access-log", action="store_true", help="log every request (slower)")
@@ -56,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _serve_parser(sub)
+    scenario_commands.add_parsers(sub)
     return parser
 
 
@@ -71,6 +99,12 @@ SETTINGS_FLAGS = (
     "frozen_clock",
     "processing_delay_seconds",
     "max_attempts",
+    "callback_retry_schedule",
+    "reference_timeout_seconds",
+    "reference_max_bytes",
+    "scenario_dirs",
+    "admin_token",
+    "journal_max_entries",
     "log_level",
     "log_format",
 )
@@ -85,6 +119,8 @@ def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted sockets inherit it: without it uvloop leaves Nagle on and keep-alive clients wait ~40 ms a reply.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     sock.set_inheritable(True)
     return sock
@@ -125,7 +161,8 @@ def serve(settings: Settings, *, access_log: bool = False) -> int:
         f"onekyc-sim {__version__} serving on {settings.base_url} (database {settings.database})",
         file=sys.stderr,
     )
-    asyncio.run(uvicorn.Server(config).serve(sockets=sockets))
+    # Server.run installs the configured event loop (uvloop when available); a bare serve() would not.
+    uvicorn.Server(config).run(sockets=sockets)
     return 0
 
 
@@ -135,6 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command in scenario_commands.COMMANDS:
+        return scenario_commands.run(args)
     try:
         settings = settings_from(args)
     except ValidationError as exc:

@@ -7,6 +7,7 @@ is a small dict the store persists, so a restart keeps the simulated time.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -89,7 +90,13 @@ def iso(ts: float | None) -> str | None:
     """RFC 3339 UTC with a `Z`, second precision, as the vendor's examples write it."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _iso_seconds(int(ts))
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_seconds(seconds: int) -> str:
+    # Every status answer formats the same few instants: remember them.
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_iso(value: str) -> float:

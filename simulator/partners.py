@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SAMPLE_CLIENT_ID = "b31fa508-331c-4e9e-9a60-b0f28c3f7e13"
 SAMPLE_PASS_KEY = "2c7b2893-e49f-4cf3-89e6-1b9c5bf0500b"
@@ -25,8 +25,16 @@ class CallbackAuth(BaseModel):
     username: str | None = None
     password: str | None = None
     token: str | None = None
-    header: str = "x-api-key"
+    header: str = Field("x-api-key", min_length=1)
     value: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> CallbackAuth:
+        needed = {"basic": ("username", "password"), "bearer": ("token",), "api_key": ("value",)}.get(self.type, ())
+        absent = [name for name in needed if not getattr(self, name)]
+        if absent:
+            raise ValueError(f"auth type {self.type!r} needs {' and '.join(absent)}")
+        return self
 
 
 class CallbackConfig(BaseModel):
@@ -39,6 +47,23 @@ class CallbackConfig(BaseModel):
     auth: CallbackAuth = Field(default_factory=CallbackAuth)
     headers: dict[str, str] = Field(default_factory=dict)
     timeout_seconds: float = Field(5.0, gt=0)
+    retry_schedule_seconds: list[float] | None = Field(
+        None, description="Waits before each retry; default: the simulator's --callback-retry-schedule."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError("the callback url must start with http:// or https://")
+        return url
+
+    @field_validator("retry_schedule_seconds")
+    @classmethod
+    def _non_negative(cls, schedule: list[float] | None) -> list[float] | None:
+        if schedule is not None and any(wait < 0 for wait in schedule):
+            raise ValueError("retry waits must be >= 0 seconds")
+        return schedule
 
 
 class Partner(BaseModel):

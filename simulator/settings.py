@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, NonNegativeFloat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,8 +31,26 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(5 * 1024 * 1024, ge=1, description="Size cap of one uploaded document.")
     upload_url_ttl_seconds: int = Field(600, ge=1, description="Lifetime of a presigned upload URL.")
     image_url_ttl_seconds: int = Field(432000, ge=1, description="Lifetime of a presigned image URL.")
+    callback_retry_schedule: list[NonNegativeFloat] = Field(
+        [10.0, 30.0, 120.0, 600.0, 1800.0],
+        description="Seconds to wait before each callback retry (simulator clock); after the last, give up.",
+    )
+    reference_timeout_seconds: float = Field(5.0, gt=0, description="Time limit of one reference-image fetch.")
+    reference_max_bytes: int = Field(5 * 1024 * 1024, ge=1, description="Size cap of a fetched reference image.")
+    reference_max_redirects: int = Field(3, ge=0, description="Redirects a reference-image fetch follows.")
+    scenario_dirs: list[Path] = Field(
+        default_factory=list,
+        description="Directories of extra scenario files (magic values, partner defaults) beside the shipped ones.",
+    )
     scheduler_interval_seconds: float = Field(
         0.5, gt=0, description="Longest the scheduler sleeps between looks at the job table."
+    )
+    journal_max_entries: int = Field(
+        10_000, ge=1, description="Requests the journal keeps (memory and disk); the oldest are evicted first."
+    )
+    journal_excerpt_bytes: int = Field(2048, ge=0, description="Bytes of each body the journal keeps (redacted).")
+    admin_token: str | None = Field(
+        None, description="When set, every /_sim route requires `Authorization: Bearer <token>`."
     )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_format: str = Field("json", pattern="^(json|text)$", description="Structured JSON lines or plain text.")

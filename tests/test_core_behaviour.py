@@ -12,7 +12,7 @@ from conftest import Sim, SimFactory
 
 from simulator.client import VendorClient, sample_jpeg
 from simulator.domain.outcomes import Outcome
-from simulator.domain.scenario import AttemptPlan, Script
+from simulator.domain.scenario import AttemptScript, Script
 from simulator.settings import Settings
 from simulator.store import tables as t
 
@@ -112,7 +112,10 @@ async def test_png_and_webp_are_accepted(sim: Sim, vendor: VendorClient) -> None
 
 async def test_completion_after_n_polls(sim: Sim, vendor: VendorClient) -> None:
     sim.services.scripts["three-polls"] = Script(
-        "three-polls", "done on the third poll", "SIM_THREE_POLLS", (AttemptPlan(Outcome.PASS, after_polls=3),)
+        name="three-polls",
+        description="done on the third poll",
+        magic_user_id="SIM_THREE_POLLS",
+        attempts=[AttemptScript(outcome=Outcome.PASS, after_polls=3)],
     )
     sdk = await vendor.launch("polls", user_id="SIM_THREE_POLLS")
     submission_id = await vendor.capture(sdk)

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -36,7 +37,7 @@ def services_of(request: Request) -> Services:
 
 def json_response(body: dict[str, Any], status: int = 200) -> Response:
     return Response(
-        json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(),
+        orjson.dumps(body),
         status_code=status,
         media_type="application/json",
     )

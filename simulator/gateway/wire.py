@@ -12,11 +12,9 @@ from typing import Any
 from simulator.clock import iso
 from simulator.domain.states import DocumentStatus, NextAction, Result, Status
 from simulator.services.flows import Details, InitiateResult, PresignResult
+from simulator.services.payloads import submission_data
 from simulator.store.records import SubmissionRecord
 from simulator.tokens import IssuedToken
-
-LIVENESS_VERSION = "4.0.0"
-FACE_MATCH_VERSION = "2.3.0"
 
 _UI_MESSAGES: dict[NextAction, tuple[str, str]] = {
     NextAction.STATUS: ("Processing", "Your submission is being processed"),
@@ -105,62 +103,6 @@ def status_body(submission: SubmissionRecord, *, strict: bool) -> dict[str, Any]
         data["attempt"] = submission.attempt
         data["maxAttempts"] = submission.max_attempts
     return success(data)
-
-
-def submission_data(
-    submission: SubmissionRecord, selfie_url: str | None, *, has_reference: bool = False
-) -> dict[str, Any]:
-    """The `data` of Get Submission Details; also the core of the partner callback body."""
-    status = Status.IN_PROGRESS if submission.status is Status.INITIATED else submission.status
-    data: dict[str, Any] = {
-        "status": status.value,
-        "submissionId": submission.id,
-        "flow": submission.flow,
-        "partnerSessionId": submission.partner_session_id,
-    }
-    if submission.status is Status.ERROR:
-        data["reasonCode"] = submission.reason_code or "VERIFICATION_FAILED"
-        data["processedAt"] = iso(submission.completed_at)
-        return data
-    if submission.status is Status.COMPLETED:
-        assert submission.result is not None
-        data["result"] = submission.result.value
-        data["reasonCode"] = submission.reason_code or ""
-        data["processedAt"] = iso(submission.completed_at)
-    details: dict[str, Any] = {}
-    if selfie_url is not None:
-        details["imageUrls"] = {"selfie": selfie_url}
-    results = verification_results(submission, has_reference=has_reference)
-    if results:
-        details["verificationResults"] = results
-    data["submissionDetails"] = details
-    return data
-
-
-def verification_results(submission: SubmissionRecord, *, has_reference: bool) -> dict[str, Any]:
-    if submission.status is not Status.COMPLETED:
-        return {}
-    reason = submission.reason_code or ""
-    if reason in ("DOCUMENT_NOT_FOUND", "INVALID_DOCUMENT"):
-        return {}
-    if reason == "REFERENCE_IMAGE_VALIDATION_FAILED":
-        return {
-            "referenceImageValidation": {
-                "ktp": {
-                    "verificationResult": False,
-                    "verificationReasonCode": submission.reference_reason_code or "NOT_EKTP",
-                }
-            }
-        }
-    results: dict[str, Any] = {}
-    if reason == "FACE_MATCH_FAILED":
-        results["faceMatch"] = {"score": 0.2758860297206551, "result": False, "version": FACE_MATCH_VERSION}
-    elif has_reference:
-        results["faceMatch"] = {"score": 0.8758860297206551, "result": True, "version": FACE_MATCH_VERSION}
-    results["liveness"] = {"result": reason != "NOT_LIVE", "version": LIVENESS_VERSION}
-    if has_reference:
-        results["referenceImageValidation"] = {"ktp": {"verificationResult": True}}
-    return results
 
 
 def details_body(details: Details) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from simulator.clock import ControllableClock
-from simulator.domain.scenario import BUILTIN, Script
+from simulator.domain.binding import Catalog
 from simulator.ids import IdFactory
 from simulator.jobs.scheduler import Scheduler
 from simulator.partners import Partner, load_partners
@@ -39,7 +39,7 @@ class Services:
     signer: UrlSigner
     http: httpx.AsyncClient
     partners: dict[str, Partner]
-    scripts: dict[str, Script] = field(default_factory=lambda: dict(BUILTIN))
+    scripts: Catalog = field(default_factory=Catalog)
     scheduler: Scheduler | None = None
     journal: Journal = field(default_factory=Journal)
 
@@ -62,7 +62,11 @@ async def open_services(
     http: httpx.AsyncClient | None = None,
     start_scheduler: bool = True,
 ) -> AsyncIterator[Services]:
+    from simulator.scenarios.loader import load_catalog
+    from simulator.services.attribution import make_journal
+    from simulator.services.partner_config import merge_partners
     from simulator.services.processing import job_handlers
+    from simulator.store.control import revoked_jtis
 
     engine = make_engine(settings.database_url)
     await create_schema(engine)
@@ -78,12 +82,7 @@ async def open_services(
     if not keys:
         keys = {"kid": ids.uuid(), "secret": ids.secret()}
         await repo.set_meta(SIGNING_KEY, keys)
-    partners = {p.client_id: p for p in load_partners(settings.config)}
-    for stored in await repo.list_partners():
-        partner = Partner.model_validate(stored)
-        partners.setdefault(partner.client_id, partner)
-    for partner in partners.values():
-        await repo.upsert_partner(partner.client_id, partner.model_dump(mode="json"), clock.now())
+    partners = await merge_partners(repo, load_partners(settings.config), clock.now())
     own_http = http is None
     http = http or httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(10.0))
     services = Services(
@@ -95,14 +94,19 @@ async def open_services(
         signer=UrlSigner(keys["secret"], settings.base_url),
         http=http,
         partners=partners,
+        scripts=load_catalog(settings.scenario_dirs),
     )
     services.scheduler = Scheduler(repo, clock, job_handlers(services), settings.scheduler_interval_seconds)
+    services.journal = make_journal(settings, repo, services.tokens)
+    services.tokens.load_revoked(await revoked_jtis(repo))
     try:
+        await services.journal.start()
         if start_scheduler:
             await services.scheduler.start()
         yield services
     finally:
         await services.scheduler.stop()
+        await services.journal.stop()
         if own_http:
             await http.aclose()
         await engine.dispose()

@@ -6,14 +6,10 @@ input. They raise `VendorError`s; rendering them is the handlers' business.
 
 from __future__ import annotations
 
-import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
-
-from simulator.domain.outcomes import Outcome
-from simulator.domain.scenario import DEFAULT_SCENARIO, Script, match_magic_user_id
 from simulator.domain.states import DocumentStatus, Status
 from simulator.errors import (
     BadRequest,
@@ -24,9 +20,11 @@ from simulator.errors import (
     Unprocessable,
     unauthorized,
 )
+from simulator.services import scenarios
 from simulator.services.container import Services
+from simulator.services.payloads import selfie_url
 from simulator.services.processing import complete_submission
-from simulator.services.storage import ObjectKey
+from simulator.services.storage import ObjectKey, image_content_type
 from simulator.store.records import SessionRecord, SubmissionRecord
 from simulator.store.repository import DuplicateError, StaleStateError
 from simulator.tokens import IssuedToken, TokenClaims
@@ -36,7 +34,6 @@ ESIGN_PARTNER_TOKEN_LIFETIME = 1800
 COE_PARTNER_TOKEN_LIFETIME = 3600
 SUBMISSION_TYPES = ("KTP_SCAN", "STANDALONE_LIVENESS", "FACE_MATCH", "FACE_VERIFICATION", "KYC_LITE")
 DOCUMENT_TYPES = ("SELFIE", "ADDITIONAL_SELFIE")
-IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 LAUNCH_PATH = "/kyc/v2/index.html"
 
 
@@ -93,29 +90,18 @@ class InitiateResult:
     launch_url: str | None
 
 
-def choose_script(svc: Services, client_id: str, user_id: str) -> Script:
-    """First match wins: magic user id, the partner's default, liveness pass."""
-    magic = match_magic_user_id(user_id, svc.scripts)
-    if magic is not None:
-        return magic
-    partner = svc.partner(client_id)
-    if partner and partner.default_scenario and partner.default_scenario in svc.scripts:
-        return svc.scripts[partner.default_scenario]
-    return svc.scripts[DEFAULT_SCENARIO]
-
-
 async def initiate_flow(svc: Services, claims: TokenClaims, request: InitiateRequest) -> InitiateResult:
     partner = svc.partner(claims.client_id)
     if partner is None:
         raise unauthorized()
     if not partner.owns(request.onboarding_partner):
         raise Forbidden("110", "ONBOARDING_PARTNER_DOES_NOT_BELONG_TO_CLIENT")
-    script = choose_script(svc, claims.client_id, request.user_id)
+    choice = await scenarios.choose_for_new_session(svc, claims.client_id, request.partner_session_id, request.user_id)
     key = svc.ids.uuid()
     token = svc.tokens.issue(
         "user",
         claims.client_id,
-        USER_TOKEN_LIFETIME,
+        choice.behaviour.user_token_lifetime_seconds or USER_TOKEN_LIFETIME,
         session_key=key,
         partner_session_id=request.partner_session_id,
         onboarding_partner=request.onboarding_partner,
@@ -136,8 +122,8 @@ async def initiate_flow(svc: Services, claims: TokenClaims, request: InitiateReq
         success_url=request.success_url,
         failure_url=request.failure_url,
         additional_details=request.additional_details,
-        scenario=script.name,
-        max_attempts=script.max_attempts or partner.max_attempts or svc.settings.max_attempts,
+        scenario=choice.name,
+        max_attempts=choice.behaviour.max_attempts or partner.max_attempts or svc.settings.max_attempts,
         token_jti=token.claims.jti,
         created_at=svc.clock.now(),
     )
@@ -145,6 +131,7 @@ async def initiate_flow(svc: Services, claims: TokenClaims, request: InitiateReq
         await svc.repo.create_session(session)
     except DuplicateError:
         raise BadRequest("1539", "DUPLICATE_PARTNER_SESSION_ID") from None
+    await scenarios.remember_choice(svc, session, choice)
     launch_url = None
     if request.source == "WEB_SDK":
         launch_url = f"{svc.settings.base_url}{LAUNCH_PATH}#/launch-v1?token={token.token}"
@@ -183,7 +170,7 @@ async def _session_of(svc: Services, ctx: SdkContext, submission_type: str) -> S
         if found.user_id != claims.user_id or found.user_id_type != claims.user_id_type:
             raise Forbidden("110", "FORBIDDEN")
         return found
-    script = choose_script(svc, claims.client_id, claims.user_id or "")
+    choice = await scenarios.choose_for_new_session(svc, claims.client_id, ctx.partner_session_id, claims.user_id or "")
     partner = svc.partner(claims.client_id)
     session = SessionRecord(
         key=svc.ids.uuid(),
@@ -198,8 +185,10 @@ async def _session_of(svc: Services, ctx: SdkContext, submission_type: str) -> S
         success_url=None,
         failure_url=None,
         additional_details={},
-        scenario=script.name,
-        max_attempts=script.max_attempts or (partner.max_attempts if partner else None) or svc.settings.max_attempts,
+        scenario=choice.name,
+        max_attempts=choice.behaviour.max_attempts
+        or (partner.max_attempts if partner else None)
+        or svc.settings.max_attempts,
         token_jti=claims.jti,
         created_at=svc.clock.now(),
     )
@@ -210,6 +199,7 @@ async def _session_of(svc: Services, ctx: SdkContext, submission_type: str) -> S
         if raced is None:
             raise
         return raced
+    await scenarios.remember_choice(svc, session, choice)
     return session
 
 
@@ -253,16 +243,6 @@ async def presign(svc: Services, ctx: SdkContext, submission_type: str | None) -
         for doc in submission.documents.values()
     }
     return PresignResult(submission, urls, ttl)
-
-
-def image_content_type(data: bytes) -> str | None:
-    """The MIME type of `data` if Pillow recognises it as a JPEG, PNG or WebP image."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-            return IMAGE_FORMATS.get(image.format or "")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return None
 
 
 async def upload_document(
@@ -321,26 +301,22 @@ async def confirm_upload(
     if selfie is None or selfie.status is not DocumentStatus.UPLOADED:
         raise Unprocessable("422", "INVALID_UPLOAD_ARTIFACT")
     session = await svc.repo.get_session(submission.session_key)
-    script = svc.scripts.get(session.scenario if session else DEFAULT_SCENARIO) or svc.scripts[DEFAULT_SCENARIO]
-    plan = script.plan_for(submission.attempt)
-    plan_body: dict[str, Any] = {"scenario": script.name, "outcome": Outcome(plan.outcome).value}
-    if plan.retriable is not None:
-        plan_body["retriable"] = plan.retriable
+    if session is None:
+        raise NotFound("404", "SUBMISSION_DOES_NOT_EXIST")
+    plan = await scenarios.plan_confirm(svc, submission, session)
     now = svc.clock.now()
-    due_at = None
-    if plan.after_polls is None:
-        delay = plan.delay_seconds
-        due_at = now + (svc.settings.processing_delay_seconds if delay is None else delay)
+    due_at = now + plan.delay_seconds if plan.after_polls is None else None
     try:
         record = await svc.repo.confirm(
             submission.id,
             submission.session_key,
             ctx.sdk_session_id,
             metadata,
-            plan_body,
+            plan.plan,
             plan.after_polls,
             due_at,
             now,
+            reference_url=session.reference_image_url,
         )
     except StaleStateError:
         raise Conflict("409", "SUBMISSION_STATE_CONFLICT") from None
@@ -351,8 +327,11 @@ async def confirm_upload(
 SUBMISSION_ID_MAX = 128
 
 
+_SUBMISSION_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{SUBMISSION_ID_MAX}}}")
+
+
 def _valid_submission_id(submission_id: str) -> bool:
-    return 0 < len(submission_id) <= SUBMISSION_ID_MAX and all(c.isalnum() or c in "-_" for c in submission_id)
+    return _SUBMISSION_ID.fullmatch(submission_id) is not None
 
 
 async def submission_status(svc: Services, ctx: SdkContext, submission_id: str) -> SubmissionRecord:
@@ -410,11 +389,3 @@ async def submission_details(
     session_record = await svc.repo.get_session(submission.session_key)
     assert session_record is not None
     return Details(submission, session_record, selfie_url(svc, submission))
-
-
-def selfie_url(svc: Services, submission: SubmissionRecord) -> str | None:
-    selfie = submission.documents.get("SELFIE")
-    if selfie is None or selfie.uploaded_at is None:
-        return None
-    key = ObjectKey(submission.flow, selfie.reference)
-    return svc.signer.sign("GET", key, svc.clock.now(), svc.settings.image_url_ttl_seconds)

@@ -1,15 +1,29 @@
 """The request journal: every inbound vendor request and every outbound call, redacted and bounded.
 
-STUB: the interface other modules call. The control-surface work fills in storage, batching,
-eviction and queries behind the same `record` call.
+The request path only appends to an in-memory buffer (`record`, `record_exchange`: O(1), never
+blocks, never raises). A background task owned by the services turns buffered items into redacted
+entries and writes them in batches (one executemany per batch), so the database work stays off the
+request path. Memory and disk stay flat: the buffer is a ring of `max_entries` (the oldest unwritten
+item is dropped when the writer falls behind) and the sink deletes rows older than the newest
+`max_entries` after every batch. `flush()` writes everything recorded so far: readers call it first
+to see their own writes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
+
+log = logging.getLogger("simulator.journal")
 
 Direction = Literal["inbound", "outbound"]
+DEFAULT_MAX_ENTRIES = 10_000
+BATCH_SIZE = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +31,7 @@ class JournalEntry:
     """One request as the journal keeps it. Headers and bodies are excerpts, already redacted."""
 
     direction: Direction
-    kind: str  # "vendor" | "storage" | "admin" for inbound; "callback" | "reference" for outbound
+    kind: str  # "vendor" | "storage" | "web" for inbound; "callback" | "reference" for outbound
     at: float
     method: str
     url: str
@@ -32,12 +46,147 @@ class JournalEntry:
     response_body: str | None = None
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    request_size: int | None = None
+    response_size: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Exchange:
+    """An inbound request as captured on the request path: raw references, turned into an entry later."""
+
+    at: float
+    kind: str
+    method: str
+    path: str
+    query: bytes
+    headers: list[tuple[bytes, bytes]]
+    capture_bodies: bool
+    request_chunks: list[bytes] = field(default_factory=list)
+    request_size: int = 0
+    status: int | None = None
+    response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    response_chunks: list[bytes] = field(default_factory=list)
+    response_size: int = 0
+    latency_ms: float = 0.0
+    error: str | None = None
+
+
+Row = tuple[Any, ...]
+
+
+class JournalSink(Protocol):
+    async def append(self, rows: Sequence[Row], cap: int) -> None:
+        """Store `rows` in one batch, then keep only the newest `cap`."""
+        ...
+
+
+Builder = Callable[[Exchange], Row]
+Finisher = Callable[[JournalEntry], Row]
+PREPARE_SLICE = 256
 
 
 class Journal:
-    def __init__(self) -> None:
-        self.entries: list[JournalEntry] = []
+    """The bounded buffer in front of the journal table, and the task that drains it."""
+
+    def __init__(
+        self,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        *,
+        sink: JournalSink | None = None,
+        build: Builder | None = None,
+        finish: Finisher | None = None,
+        linger_seconds: float = 0.02,
+        excerpt_bytes: int = 2048,
+    ) -> None:
+        self.max_entries = max_entries
+        self.excerpt_bytes = excerpt_bytes
+        self._pending: deque[JournalEntry | Exchange] = deque(maxlen=max_entries)
+        self._sink = sink
+        self._build = build
+        self._finish = finish
+        self._linger = linger_seconds
+        self._wake = asyncio.Event()
+        self._flush_lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self.recorded = 0
+        self.dropped = 0
+        self.written = 0
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
 
     def record(self, entry: JournalEntry) -> None:
         """Keep `entry`; never blocks and never raises on the request path."""
-        self.entries.append(entry)
+        self._append(entry)
+
+    def record_exchange(self, exchange: Exchange) -> None:
+        """Keep a captured inbound request; redaction and attribution happen when it is written."""
+        self._append(exchange)
+
+    def _append(self, item: JournalEntry | Exchange) -> None:
+        if len(self._pending) == self.max_entries:
+            self.dropped += 1
+        self._pending.append(item)
+        self.recorded += 1
+        if self._sink is not None and not self._wake.is_set():
+            self._wake.set()
+
+    async def flush(self) -> int:
+        """Write everything recorded so far; how many entries this call wrote."""
+        if self._sink is None:
+            return 0
+        written = 0
+        async with self._flush_lock:
+            while self._pending:
+                batch: list[Row] = []
+                while self._pending and len(batch) < BATCH_SIZE:
+                    item = self._pending.popleft()
+                    try:
+                        batch.append(self._row(item))
+                    except Exception:
+                        self.dropped += 1
+                        log.exception("journal entry could not be prepared")
+                    if len(batch) % PREPARE_SLICE == 0:
+                        await asyncio.sleep(0)  # let requests run between slices of a large batch
+                try:
+                    await self._sink.append(batch, self.max_entries)
+                except Exception:
+                    self.dropped += len(batch)
+                    log.exception("journal batch could not be written", extra={"entries": len(batch)})
+                    continue
+                written += len(batch)
+        self.written += written
+        return written
+
+    def _row(self, item: JournalEntry | Exchange) -> Row:
+        if isinstance(item, Exchange):
+            if self._build is not None:
+                return self._build(item)
+        elif self._finish is not None:
+            return self._finish(item)
+        raise ValueError("the journal has no way to prepare this item")
+
+    async def start(self) -> None:
+        if self._task is None and self._sink is not None:
+            self._task = asyncio.create_task(self._run(), name="onekyc-journal")
+
+    async def stop(self) -> None:
+        """Stop the writer task, then write what is still buffered."""
+        if self._task is not None:
+            async with self._flush_lock:  # never cancel a batch half-written
+                self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            if self._linger and len(self._pending) < BATCH_SIZE:
+                # Let a batch build up under load: one transaction per batch, not per request.
+                await asyncio.sleep(self._linger)
+            self._wake.clear()
+            await self.flush()

@@ -1,4 +1,8 @@
-"""Processing: the end of a confirmed submission, from the job table or the Nth status poll."""
+"""Processing: the end of a confirmed submission, from the job table or the Nth status poll.
+
+When the session gave a reference image, completion waits for its fetch and lets a failed fetch
+override the planned verdict; the partner callbacks are written with the state change (the outbox).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from simulator.domain.outcomes import Outcome, verdict_for
 from simulator.domain.states import Status
+from simulator.services import callbacks, reference
 from simulator.store.records import JobRecord, SubmissionRecord
 from simulator.store.repository import StaleStateError
 
@@ -16,9 +21,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("simulator.processing")
 
+REFERENCE_WAIT_SECONDS = 1.0
 
-async def complete_submission(svc: Services, submission_id: str, cause: str) -> SubmissionRecord | None:
-    """Give an IN_PROGRESS submission its planned verdict; idempotent (a finished one is left alone)."""
+
+async def complete_submission(
+    svc: Services, submission_id: str, cause: str, *, wait_for_reference: bool = True
+) -> SubmissionRecord | None:
+    """Give an IN_PROGRESS submission its planned verdict; idempotent (a finished one is left alone).
+
+    While its reference image is still being fetched it stays IN_PROGRESS, unless `wait_for_reference`
+    is false (a forced completion), which keeps the planned verdict. Its callbacks are written with it.
+    """
     record = await svc.repo.get_submission(submission_id)
     if record is None or record.status is not Status.IN_PROGRESS:
         return record
@@ -28,10 +41,21 @@ async def complete_submission(svc: Services, submission_id: str, cause: str) -> 
         retriable=plan.get("retriable"),
         error_message=plan.get("errorMessage"),
     )
+    session = await svc.repo.get_session(record.session_key)
+    if session is not None and session.reference_image_url is not None:
+        fetch = await svc.repo.reference_fetch_of(record.id)
+        if fetch is not None and fetch.pending and wait_for_reference:
+            return record
+        if fetch is not None and not fetch.pending:
+            verdict = reference.reference_verdict(fetch) or verdict
+    now = svc.clock.now()
+    done = callbacks.completed_view(record, verdict, now)
+    outbox = callbacks.plan_callbacks(svc, done, session, plan, now) if session is not None else []
     try:
-        record = await svc.repo.complete(record.id, record.session_key, verdict, svc.clock.now(), cause)
+        record = await svc.repo.complete(record.id, record.session_key, verdict, now, cause, outbox)
     except StaleStateError:
         return await svc.repo.get_submission(submission_id)
+    svc.wake_scheduler()
     log.info(
         "submission completed",
         extra={
@@ -48,7 +72,11 @@ async def complete_submission(svc: Services, submission_id: str, cause: str) -> 
 
 def job_handlers(svc: Services) -> dict[str, JobHandler]:
     async def complete(job: JobRecord) -> None:
-        await complete_submission(svc, job.ref, "processing-delay")
-        await svc.repo.finish_job(job.id, svc.clock.now())
+        record = await complete_submission(svc, job.ref, "processing-delay")
+        now = svc.clock.now()
+        if record is not None and record.status is Status.IN_PROGRESS:
+            await svc.repo.retry_job(job.id, now + REFERENCE_WAIT_SECONDS, now, "waiting for the reference image")
+            return
+        await svc.repo.finish_job(job.id, now)
 
-    return {"complete": complete}
+    return {"complete": complete, **callbacks.job_handlers(svc), **reference.job_handlers(svc)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from simulator.domain.outcomes import Verdict
 from simulator.domain.states import DocumentStatus, Result, Status
 from simulator.store import tables as t
+from simulator.store.outbound import OutboundStore, insert_callbacks, insert_reference_fetch
+from simulator.store.outbound_records import NewCallback
 from simulator.store.records import (
     DocumentRecord,
     JobRecord,
@@ -28,6 +30,7 @@ from simulator.store.records import (
     SubmissionRecord,
     TransitionRecord,
 )
+from simulator.store.scenarios import ScenarioStore
 
 
 class DuplicateError(Exception):
@@ -41,7 +44,7 @@ class StaleStateError(Exception):
 _CACHE_SIZE = 50_000
 
 
-class Repository:
+class Repository(OutboundStore, ScenarioStore):
     """All SQL, plus a read-through cache of submissions kept in step with every committed write."""
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -100,6 +103,10 @@ class Repository:
             await conn.execute(delete(t.partners).where(t.partners.c.client_id == client_id))
             await conn.execute(insert(t.partners).values(client_id=client_id, config=config, updated_at=now))
 
+    async def delete_partner(self, client_id: str) -> None:
+        async with self.write() as conn:
+            await conn.execute(delete(t.partners).where(t.partners.c.client_id == client_id))
+
     async def list_partners(self) -> list[dict[str, Any]]:
         async with self.engine.connect() as conn:
             rows = await conn.execute(select(t.partners.c.config).order_by(t.partners.c.client_id))
@@ -136,6 +143,22 @@ class Repository:
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return _session(row) if row else None
+
+    async def set_session_scenario(self, key: str, scenario: str, max_attempts: int) -> SessionRecord | None:
+        """Script the session's next confirms with `scenario` (the Web SDK page's scripted outcome)."""
+        async with self.write() as conn:
+            row = (
+                await conn.execute(
+                    update(t.partner_sessions)
+                    .where(t.partner_sessions.c.key == key)
+                    .values(scenario=scenario, max_attempts=max_attempts)
+                    .returning(*t.partner_sessions.c)
+                )
+            ).first()
+        if row is None:
+            return None
+        record = self._sessions[key] = _session(row)
+        return record
 
     # -- submissions --------------------------------------------------------------------------
 
@@ -270,8 +293,10 @@ class Repository:
         after_polls: int | None,
         due_at: float | None,
         now: float,
+        reference_url: str | None = None,
+        cause: str = "confirm",
     ) -> SubmissionRecord:
-        """INITIATED -> IN_PROGRESS with its completion job; StaleStateError when not INITIATED."""
+        """INITIATED -> IN_PROGRESS with its completion job and reference fetch; StaleStateError if not INITIATED."""
         async with self.write() as conn:
             result = await conn.execute(
                 update(t.submissions)
@@ -287,9 +312,12 @@ class Repository:
             )
             if result.rowcount != 1:
                 raise StaleStateError(submission_id)
-            await self._transition(
-                conn, submission_id, session_key, Status.INITIATED, Status.IN_PROGRESS, now, "confirm"
-            )
+            await self._transition(conn, submission_id, session_key, Status.INITIATED, Status.IN_PROGRESS, now, cause)
+            if reference_url is not None:
+                client_id = (
+                    await conn.execute(select(t.submissions.c.client_id).where(t.submissions.c.id == submission_id))
+                ).scalar_one()
+                await insert_reference_fetch(conn, client_id, session_key, submission_id, reference_url, now)
             if due_at is not None:
                 await self._add_job(conn, "complete", submission_id, due_at, now)
             record = await self._load(conn, submission_id)
@@ -312,9 +340,16 @@ class Repository:
         return self._put(record)
 
     async def complete(
-        self, submission_id: str, session_key: str, verdict: Verdict, now: float, cause: str
+        self,
+        submission_id: str,
+        session_key: str,
+        verdict: Verdict,
+        now: float,
+        cause: str,
+        callbacks: Sequence[NewCallback] = (),
     ) -> SubmissionRecord:
-        """IN_PROGRESS -> COMPLETED | ERROR, with the selfie's document status; StaleStateError otherwise."""
+        """IN_PROGRESS -> COMPLETED | ERROR, with the selfie's document status and the partner callbacks
+        (the outbox); StaleStateError otherwise."""
         async with self.write() as conn:
             result = await conn.execute(
                 update(t.submissions)
@@ -340,6 +375,7 @@ class Repository:
                 .values(status=verdict.selfie_status.value)
             )
             await self._transition(conn, submission_id, session_key, Status.IN_PROGRESS, verdict.status, now, cause)
+            await insert_callbacks(conn, callbacks, now)
             await conn.execute(
                 update(t.jobs)
                 .where(t.jobs.c.kind == "complete", t.jobs.c.ref == submission_id, t.jobs.c.state == "pending")

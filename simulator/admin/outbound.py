@@ -1,0 +1,128 @@
+"""Control API for outbound calls: partners and their callback config, callback deliveries, redelivery.
+
+GET    /_sim/partners                          every partner (config-file shape, snake_case)
+GET    /_sim/partners/{clientId}               one partner
+PUT    /_sim/partners/{clientId}               register or replace a partner (persisted)
+DELETE /_sim/partners/{clientId}               forget its runtime change (back to the config file)
+PATCH  /_sim/partners/{clientId}/callback      change some callback fields (url, method, auth, ...)
+GET    /_sim/callbacks?clientId=&partnerSessionId=&submissionId=&state=&limit=
+GET    /_sim/callbacks/{callbackId}            one callback with all its attempts
+POST   /_sim/callbacks/{callbackId}/redeliver  send the same body again, as a new callback
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from simulator.errors import BadRequest, ErrorDialect
+from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
+from simulator.services import callbacks, partner_config
+from simulator.services.container import Services
+from simulator.store.outbound_records import CallbackState
+
+ADMIN = ErrorDialect()
+LIST_LIMIT_MAX = 1000
+STATES = tuple(s.value for s in CallbackState)
+
+
+def _invalid(message: str) -> BadRequest:
+    return BadRequest("SIM_400", message)
+
+
+async def _json_body(request: Request, example: str) -> dict[str, Any]:
+    return await read_json_object(request, _invalid(f"The body must be a JSON object, e.g. {example}."))
+
+
+# -- partners -----------------------------------------------------------------------------------
+
+
+@vendor_endpoint(ADMIN)
+async def list_partners(request: Request, svc: Services) -> Response:
+    partners = sorted(svc.partners.values(), key=lambda p: p.client_id)
+    return json_response({"partners": [partner_config.partner_json(p) for p in partners]})
+
+
+@vendor_endpoint(ADMIN)
+async def get_partner(request: Request, svc: Services) -> Response:
+    partner = partner_config.partner_of(svc, request.path_params["client_id"])
+    return json_response(partner_config.partner_json(partner))
+
+
+@vendor_endpoint(ADMIN)
+async def put_partner(request: Request, svc: Services) -> Response:
+    body = await _json_body(request, '{"pass_key": "...", "onboarding_partners": ["MYAPP-SDK-STANDALONE_LIVENESS"]}')
+    partner, created = await partner_config.put_partner(svc, request.path_params["client_id"], body)
+    return json_response(partner_config.partner_json(partner), 201 if created else 200)
+
+
+@vendor_endpoint(ADMIN)
+async def delete_partner(request: Request, svc: Services) -> Response:
+    client_id = request.path_params["client_id"]
+    restored = await partner_config.forget_partner(svc, client_id)
+    if restored is None:
+        return json_response({"clientId": client_id, "deleted": True})
+    return json_response(partner_config.partner_json(restored))
+
+
+@vendor_endpoint(ADMIN)
+async def patch_callback(request: Request, svc: Services) -> Response:
+    body = await _json_body(request, '{"url": "http://127.0.0.1:9000/callback", "method": "POST"}')
+    partner = await partner_config.patch_callback(svc, request.path_params["client_id"], body)
+    return json_response(partner_config.partner_json(partner))
+
+
+# -- callbacks ----------------------------------------------------------------------------------
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None:
+        return 100
+    if not raw.isdigit() or not 1 <= int(raw) <= LIST_LIMIT_MAX:
+        raise _invalid(f"`limit` must be a whole number from 1 to {LIST_LIMIT_MAX}, e.g. ?limit=50.")
+    return int(raw)
+
+
+@vendor_endpoint(ADMIN)
+async def list_callbacks(request: Request, svc: Services) -> Response:
+    """Callbacks matching every given filter: the latest `limit` (default 100), oldest first."""
+    query = request.query_params
+    state = query.get("state")
+    if state is not None and state not in STATES:
+        raise _invalid(f"`state` must be one of {', '.join(STATES)}.")
+    found = await svc.repo.list_callbacks(
+        client_id=query.get("clientId"),
+        partner_session_id=query.get("partnerSessionId"),
+        submission_id=query.get("submissionId"),
+        state=state,
+        limit=_limit(query.get("limit")),
+    )
+    return json_response({"count": len(found), "callbacks": [c.to_json() for c in found]})
+
+
+@vendor_endpoint(ADMIN)
+async def get_callback(request: Request, svc: Services) -> Response:
+    found = await callbacks.get_callback(svc, request.path_params["callback_id"])
+    return json_response(found.to_json(with_attempts=True))
+
+
+@vendor_endpoint(ADMIN)
+async def redeliver_callback(request: Request, svc: Services) -> Response:
+    """A new callback with the same body, due now (the scheduler sends it; advance 0 s to wait for it)."""
+    created = await callbacks.redeliver(svc, request.path_params["callback_id"])
+    return json_response(created.to_json(with_attempts=True), 202)
+
+
+routes = [
+    Route("/_sim/partners", list_partners, methods=["GET"]),
+    Route("/_sim/partners/{client_id}", get_partner, methods=["GET"]),
+    Route("/_sim/partners/{client_id}", put_partner, methods=["PUT"]),
+    Route("/_sim/partners/{client_id}", delete_partner, methods=["DELETE"]),
+    Route("/_sim/partners/{client_id}/callback", patch_callback, methods=["PATCH"]),
+    Route("/_sim/callbacks", list_callbacks, methods=["GET"]),
+    Route("/_sim/callbacks/{callback_id}", get_callback, methods=["GET"]),
+    Route("/_sim/callbacks/{callback_id}/redeliver", redeliver_callback, methods=["POST"]),
+]

@@ -1,0 +1,94 @@
+"""Faults a scenario injects on vendor endpoints: which endpoints, which documented errors, when one fires.
+
+A fault answers one call of one endpoint, within one partner session, with a documented vendor error,
+added latency or a dropped connection. It fires on given call numbers (counted per partner session and
+endpoint, starting at 1) or with a probability drawn per call. Draws come from the caller: either
+`seeded_draw` (a pure function of the fault's own seed, so every session and every run sees the same
+sequence) or the simulator's seeded id factory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+
+
+class Endpoint(StrEnum):
+    """The vendor endpoints of a partner session that faults can target."""
+
+    INITIATE = "initiate"
+    PRESIGN = "presign"
+    UPLOAD = "upload"
+    CONFIRM = "confirm"
+    STATUS = "status"
+    DETAILS = "details"
+
+
+# Per endpoint: HTTP status -> (code, cause) as the vendor's page for that endpoint documents it.
+# `upload` is the object storage behind the presigned URL, which no vendor page describes.
+DOCUMENTED_ERRORS: dict[Endpoint, dict[int, tuple[str, str]]] = {
+    Endpoint.INITIATE: {
+        400: ("1539", "INVALID_REQUEST_BODY"),
+        401: ("110", "UNAUTHORIZED"),
+        403: ("110", "ONBOARDING_PARTNER_DOES_NOT_BELONG_TO_CLIENT"),
+        500: ("900", "GENERIC_SERVICE_ERROR"),
+    },
+    Endpoint.PRESIGN: {
+        400: ("1542", "INVALID_SUBMISSION_TYPE"),
+        429: ("429", "SUBMISSION_QUOTA_EXCEEDED"),
+        500: ("900", "SOMETHING_WENT_WRONG"),
+    },
+    Endpoint.UPLOAD: {
+        403: ("403", "REQUEST_EXPIRED"),
+        413: ("413", "ENTITY_TOO_LARGE"),
+        422: ("422", "INVALID_UPLOAD_ARTIFACT"),
+        500: ("900", "GENERIC_SERVICE_ERROR"),
+        503: ("903", "SERVICE_UNAVAILABLE"),
+    },
+    Endpoint.CONFIRM: {
+        400: ("1542", "INVALID_CONFIRM_UPLOAD_REQUEST"),
+        401: ("110", "UNAUTHORIZED"),
+        403: ("110", "FORBIDDEN"),
+        404: ("404", "SUBMISSION_DOES_NOT_EXIST"),
+        409: ("409", "SUBMISSION_STATE_CONFLICT"),
+        422: ("422", "INVALID_UPLOAD_ARTIFACT"),
+        429: ("429", "TOO_MANY_REQUESTS"),
+        500: ("900", "GENERIC_SERVICE_ERROR"),
+        503: ("903", "SERVICE_UNAVAILABLE"),
+    },
+    Endpoint.STATUS: {
+        400: ("1541", "INVALID_SUBMISSION_ID"),
+        404: ("1543", "SUBMISSION_DOES_NOT_EXIST"),
+        500: ("900", "SOMETHING_WENT_WRONG"),
+    },
+    Endpoint.DETAILS: {
+        400: ("1552", "SUBMISSION_DOES_NOT_EXIST"),
+        401: ("1539", "UNAUTHORIZED"),
+        403: ("903", "FORBIDDEN"),
+        500: ("900", "GENERIC_SERVICE_ERROR"),
+    },
+}
+
+
+def documented_statuses(endpoint: Endpoint) -> list[int]:
+    return sorted(DOCUMENTED_ERRORS[endpoint])
+
+
+def documented_error(endpoint: Endpoint, status: int) -> tuple[str, str] | None:
+    """The vendor's (code, cause) for `status` on `endpoint`, or None when the vendor documents none."""
+    return DOCUMENTED_ERRORS[endpoint].get(status)
+
+
+def seeded_draw(seed: int, endpoint: Endpoint, call: int) -> float:
+    """A uniform number in [0, 1) that depends only on (seed, endpoint, call): the same in every run."""
+    digest = hashlib.sha256(f"{seed}:{endpoint.value}:{call}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def fires(on_calls: list[int] | None, probability: float | None, call: int, draw: float) -> bool:
+    """Whether a fault with these triggers fires on call number `call` (1-based), given a draw in [0, 1)."""
+    if on_calls is not None:
+        return call in on_calls
+    if probability is not None:
+        return draw < probability
+    return True

@@ -1,0 +1,138 @@
+"""Fault injection: the scenario's faults applied to vendor calls, before any handler sees them.
+
+A pure ASGI middleware. For a call of a faultable endpoint it finds the partner session (from the
+token, the headers or the presigned document), counts the call, and when one of the session's faults
+fires: waits (latency), answers the endpoint's documented vendor error, or drops the connection. A
+faulted call never reaches its handler, so a faulted status poll is not a poll and a faulted confirm
+confirms nothing.
+
+Latency is the one place the simulator awaits real time: `asyncio.sleep` on the event loop, not the
+simulator clock, because it delays a response on the wire. A dropped connection sends the status line
+and then closes the connection (under uvicorn) or raises `DroppedConnection` (in-process ASGI
+clients): either way the client gets no usable response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from simulator.domain.faults import Endpoint
+from simulator.domain.scenario import Behaviour, describe_fault
+from simulator.errors import VendorError
+from simulator.gateway.http import error_response
+from simulator.gateway.iab import DETAILS, STRING_CODES
+from simulator.services import scenarios
+from simulator.services.container import Services
+from simulator.store.records import SessionRecord
+
+log = logging.getLogger("simulator.faults")
+
+_PREFIX = r"/(?:coe|coe-partner)/v1/submissions"
+_ROUTES: tuple[tuple[str, re.Pattern[str], Endpoint], ...] = (
+    ("POST", re.compile(r"/coe-partner/v1/initiate-flow"), Endpoint.INITIATE),
+    ("GET", re.compile(rf"{_PREFIX}/urls?"), Endpoint.PRESIGN),
+    ("PUT", re.compile(rf"{_PREFIX}/urls?"), Endpoint.CONFIRM),
+    ("GET", re.compile(rf"{_PREFIX}/.+/status"), Endpoint.STATUS),
+    ("GET", re.compile(_PREFIX), Endpoint.DETAILS),
+    ("PUT", re.compile(r"/storage/[^/]+/(?P<reference>[^/]+)"), Endpoint.UPLOAD),
+)
+
+
+class DroppedConnection(ConnectionResetError):
+    """Raised after the status line to drop the connection on purpose (a scenario fault)."""
+
+
+class _QuietDrops(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], DroppedConnection))
+
+
+QUIET_DROPS = _QuietDrops()
+
+
+def endpoint_of(method: str, path: str) -> tuple[Endpoint, dict[str, str]] | None:
+    for route_method, pattern, endpoint in _ROUTES:
+        match = pattern.fullmatch(path)
+        if route_method == method and match is not None:
+            return endpoint, match.groupdict()
+    return None
+
+
+async def _session_target(svc: Services, session: SessionRecord) -> tuple[str, str, Behaviour]:
+    choice = await scenarios.session_choice(svc, session)
+    return session.client_id, session.partner_session_id, choice.behaviour
+
+
+async def _target(
+    svc: Services, endpoint: Endpoint, headers: Headers, params: dict[str, str]
+) -> tuple[str, str, Behaviour] | None:
+    """(client id, partner session id, behaviour) of the session this call belongs to, if any."""
+    if endpoint is Endpoint.UPLOAD:
+        key = await svc.repo.session_key_of_document(params["reference"])
+        session = await svc.repo.get_session(key) if key else None
+        return await _session_target(svc, session) if session else None
+    claims = svc.tokens.peek(headers.get("x-onekyc-token", "").strip())
+    if claims is None:
+        return None
+    psid = headers.get("x-partner-session-id", "").strip() or claims.partner_session_id
+    session = await svc.repo.get_session(claims.session_key) if claims.session_key else None
+    if session is None and psid:
+        session = await svc.repo.find_session(claims.client_id, psid)
+    if session is None and endpoint is Endpoint.DETAILS:
+        submission = await svc.repo.cached_submission(headers.get("x-submission-id", "").strip() or "-")
+        session = await svc.repo.get_session(submission.session_key) if submission else None
+    if session is not None and session.client_id == claims.client_id:
+        return await _session_target(svc, session)
+    if not psid or endpoint not in (Endpoint.INITIATE, Endpoint.PRESIGN):
+        return None
+    user_id = headers.get("x-partner-user-id", "").strip() or claims.user_id or ""
+    choice = await scenarios.choose_for_new_session(svc, claims.client_id, psid, user_id)
+    return claims.client_id, psid, choice.behaviour
+
+
+class FaultInjection:
+    """Apply the partner session's scenario faults to vendor calls."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        for name in ("uvicorn.error", "simulator.app"):
+            logger = logging.getLogger(name)
+            if QUIET_DROPS not in logger.filters:
+                logger.addFilter(QUIET_DROPS)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = endpoint_of(scope["method"], scope["path"]) if scope["type"] == "http" else None
+        services: Services | None = getattr(getattr(scope.get("app"), "state", None), "services", None)
+        if found is None or services is None:
+            await self.app(scope, receive, send)
+            return
+        endpoint, params = found
+        target = await _target(services, endpoint, Headers(scope=scope), params)
+        fault = await scenarios.fault_for_call(services, endpoint, *target) if target else None
+        if fault is None:
+            await self.app(scope, receive, send)
+            return
+        log.info(
+            "scenario fault: %s",
+            describe_fault(fault),
+            extra={"endpoint": endpoint.value, "partnerSessionId": target[1] if target else None},
+        )
+        if fault.latency_seconds:
+            await asyncio.sleep(fault.latency_seconds)
+        if fault.drop_connection:
+            headers = [(b"content-type", b"application/json"), (b"content-length", b"64")]
+            await send({"type": "http.response.start", "status": 500, "headers": headers})
+            raise DroppedConnection(f"scenario fault: {endpoint.value} connection dropped")
+        error = fault.error()
+        if error is None:
+            await self.app(scope, receive, send)
+            return
+        status, code, cause = error
+        dialect = DETAILS if endpoint is Endpoint.DETAILS else STRING_CODES
+        response = error_response(VendorError(code, cause, status=status), dialect)
+        await response(scope, receive, send)

@@ -1,0 +1,182 @@
+"""The scenario file format: the script, how replay plays it, and the observable sequence it expects.
+
+Every model forbids unknown fields, so a typo is an error that names the file and the field. The
+published JSON Schema (`onekyc-sim scenarios schema`) is generated from these models; their field
+descriptions are the scenario reference. In an expectation, only the fields written are checked, and a
+field written as `null` expects the value to be absent.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from simulator.domain.scenario import MAGIC_USER_ID_PATTERN, NAME_PATTERN, Behaviour, Code, Model, Script
+
+
+class ReferenceImage(StrEnum):
+    """What the partner's reference-image URL serves."""
+
+    NONE = "none"
+    OK = "ok"
+    MISSING = "missing"
+    NOT_AN_IMAGE = "not-an-image"
+    UNREACHABLE = "unreachable"
+
+
+class Replay(Model):
+    """How the replay runner plays the partner backend and the SDK for this scenario."""
+
+    user_id: str = Field("qa-user", min_length=1, description="The x-partner-user-id Initiate Flow sends.")
+    poll_interval_seconds: float = Field(
+        1, gt=0, description="Simulator-clock seconds the runner advances between two status polls."
+    )
+    max_polls: int = Field(30, ge=1, le=1000, description="Status polls per attempt before the runner gives up.")
+    max_retries: int = Field(
+        3, ge=0, le=20, description="Times the SDK repeats a presign, upload or confirm after a 5xx or dropped call."
+    )
+    selfies: list[str] = Field(
+        default_factory=list,
+        description="Selfie file per attempt (relative to this file, else to the shipped scenarios); the last "
+        "repeats. Default: a generated image that is nobody's magic selfie.",
+    )
+    reference_image: ReferenceImage = Field(
+        ReferenceImage.NONE,
+        description="Send additionalDetails.referenceImageUrl, served by the runner's partner: ok (a JPEG), "
+        "missing (404), not-an-image (text/plain), unreachable (a closed port). none: no reference image.",
+    )
+    callback_answers: list[int] = Field(
+        default_factory=list,
+        description="HTTP statuses the partner's callback endpoint answers, delivery by delivery; then 200.",
+    )
+    presign_after_exit: bool = Field(
+        False, description="After the flow's EXIT, ask for upload URLs once more (shows the 429 of exhausted attempts)."
+    )
+    settle_seconds: float = Field(
+        3600,
+        ge=0,
+        description="After the SDK is done, advance the clock up to this far while callbacks are still pending.",
+    )
+
+
+class ResponseExpectation(Model):
+    """How a vendor call answered: its HTTP status, or its error, or no answer at all."""
+
+    http: int | None = Field(None, description="HTTP status (200 on success).")
+    code: Code | None = Field(None, description="errors[0].code of an error response.")
+    cause: str | None = Field(None, description="errors[0].cause of an error response.")
+    dropped: bool | None = Field(None, description="true: the connection dropped without a complete response.")
+
+
+class PollExpectation(ResponseExpectation):
+    """One status poll (or `times` identical polls in a row)."""
+
+    status: str | None = Field(None, description="data.status: INITIATED, IN_PROGRESS, COMPLETED or ERROR.")
+    next_action: str | None = Field(None, description="data.nextAction: STATUS, RETRY or EXIT.")
+    times: int = Field(1, ge=1, le=1000, description="This many polls in a row look like this.")
+
+
+class Verdict(Model):
+    """A submission's end as Get Submission Details (or a callback) reports it."""
+
+    status: str | None = Field(None, description="COMPLETED, ERROR or IN_PROGRESS.")
+    result: str | None = Field(None, description="VALID or INVALID; absent for ERROR and IN_PROGRESS.")
+    reason_code: str | None = Field(None, description='reasonCode: "" when valid, e.g. NOT_LIVE, VERIFICATION_FAILED.')
+
+
+class AttemptExpectation(Model):
+    """What the SDK and the partner see of one attempt."""
+
+    polls: list[PollExpectation] | None = Field(None, description="Every status poll of the attempt, in order.")
+    final: Verdict | None = Field(
+        None, description="Get Submission Details by x-submission-id, once callbacks have settled."
+    )
+
+
+class ErrorExpectation(Model):
+    """One error (non-2xx or dropped connection) any call of the run got, in order."""
+
+    call: str | None = Field(
+        None, description="token, initiate, presign, upload, confirm, status or details (the partner's own calls)."
+    )
+    attempt: int | None = Field(None, ge=1, description="The attempt the SDK was on (none for partner calls).")
+    http: int | None = Field(None, description="HTTP status.")
+    code: Code | None = Field(None, description="errors[0].code.")
+    cause: str | None = Field(None, description="errors[0].cause.")
+    dropped: bool | None = Field(None, description="true: the connection dropped without a complete response.")
+
+
+class CallbackExpectation(Model):
+    """One callback delivery the partner's endpoint received, in order of arrival."""
+
+    attempt: int | None = Field(None, ge=1, description="The attempt whose submission the callback is about.")
+    status: str | None = Field(None, description="COMPLETED or ERROR.")
+    result: str | None = Field(None, description="VALID or INVALID; absent for ERROR.")
+    reason_code: str | None = Field(None, description='reasonCode: "" when valid, e.g. NOT_LIVE, VERIFICATION_FAILED.')
+
+
+class Expect(Model):
+    """The observable sequence replay must see. Omitted parts are not checked."""
+
+    attempts: list[AttemptExpectation] | None = Field(
+        None, description="One entry per attempt the SDK made (the count must match)."
+    )
+    errors: list[ErrorExpectation] | None = Field(
+        None, description="Every error response or dropped call of the run, in order ([] = none at all)."
+    )
+    callbacks: list[CallbackExpectation] | None = Field(
+        None, description="Every callback delivery, in order of arrival, retries and duplicates included."
+    )
+    details: Verdict | None = Field(
+        None, description="Get Submission Details by x-partner-session-id (the latest attempt) at the end."
+    )
+
+
+class ScenarioFile(Behaviour):
+    """A scenario file: the script the simulator runs, how replay plays it, and what replay must observe."""
+
+    name: str = Field(pattern=NAME_PATTERN, description="Unique name; what bindings and partner defaults refer to.")
+    description: str = Field(min_length=1, description="What the scenario shows, in a sentence or two.")
+    magic_user_id: str | None = Field(
+        None,
+        pattern=MAGIC_USER_ID_PATTERN,
+        description="An x-partner-user-id starting with this value (any case) selects the scenario.",
+    )
+    magic_image: str | None = Field(
+        None,
+        description="A sample selfie whose exact bytes select the scenario from the attempt that uploads it; "
+        "a path relative to this file, else to the shipped scenarios (images/selfie-spoof.jpg).",
+    )
+    replay: Replay = Field(default_factory=Replay, description="How replay plays partner backend and SDK.")
+    expect: Expect = Field(default_factory=Expect, description="What replay must observe.")
+
+    def behaviour(self) -> Behaviour:
+        return Behaviour.model_validate(self.model_dump(include=set(Behaviour.model_fields)))
+
+    def script(self, magic_image_sha256: str | None) -> Script:
+        return Script.model_validate(
+            {
+                **self.model_dump(include=set(Behaviour.model_fields)),
+                "name": self.name,
+                "description": self.description,
+                "magic_user_id": self.magic_user_id,
+                "magic_image": self.magic_image.rsplit("/", 1)[-1] if self.magic_image else None,
+                "magic_image_sha256": magic_image_sha256,
+            }
+        )
+
+
+SCHEMA_ID = "https://onekyc-sim.local/scenario.schema.json"
+
+
+def json_schema() -> dict[str, Any]:
+    """The published JSON Schema of scenario files."""
+    schema = ScenarioFile.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
+
+
+def json_schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"

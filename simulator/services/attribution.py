@@ -1,0 +1,245 @@
+"""Turn a captured inbound exchange into a redacted journal entry, and say whose it is.
+
+Runs off the request path, when the journal writes a batch. The owner of a request is found
+cheaply: the client id from the `client-id` header or from the claims of the token the simulator
+issued (`peek`, a cached lookup); the partner session from `x-partner-session-id` or the claims; the
+submission from the path, the `x-submission-id` header, or the `submissionId` of the request or
+response body. Uploads and downloads name only a document; the journal's store resolves those.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from simulator.services.journal import Exchange, Journal, JournalEntry
+from simulator.services.redaction import excerpt, is_text, redact_headers, redact_text
+from simulator.settings import Settings
+from simulator.store.journal_repo import JournalStore, Row, journal_row, with_timing
+from simulator.store.repository import Repository
+from simulator.tokens import TokenClaims, TokenService
+
+Peek = Callable[[str], TokenClaims | None]
+
+CAPTURED_HEADERS = frozenset(
+    {
+        "client-id",
+        "pass-key",
+        "x-onekyc-token",
+        "authorization",
+        "x-onboarding-partner",
+        "x-partner-user-id",
+        "x-partner-user-id-type",
+        "x-partner-session-id",
+        "x-sdk-session-id",
+        "x-submission-id",
+        "content-type",
+        "content-length",
+        "user-agent",
+        "x-request-id",
+    }
+)
+RESPONSE_HEADERS = frozenset({"content-type", "location", "retry-after", "www-authenticate", "etag"})
+_STATUS_PATH = re.compile(r"/submissions/([^/]+)/status$")
+_STORAGE_PATH = re.compile(r"^/storage/[^/]+/([^/]+)$")
+_LAUNCH_TOKEN = re.compile(r"[?&#]token=([A-Za-z0-9_.-]+)")
+
+
+_CAPTURED = frozenset(name.encode() for name in CAPTURED_HEADERS)
+_RESPONSE = frozenset(name.encode() for name in RESPONSE_HEADERS)
+
+
+def _headers(raw: list[tuple[bytes, bytes]], wanted: frozenset[bytes]) -> dict[str, str]:
+    """The wanted headers (ASGI header names are lower-case bytes), decoded."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in raw if name in wanted}
+
+
+def _json(text: bytes) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _submission_of(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    data = body.get("data")
+    for holder in (body, data):
+        if isinstance(holder, dict) and isinstance(holder.get("submissionId"), str):
+            return str(holder["submissionId"])
+    return None
+
+
+def _issued_token(body: Any) -> str | None:
+    """The user token an Initiate Flow response hands out (`data.token`, or inside `data.launchUrl`)."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        return None
+    if isinstance(data.get("token"), str):
+        return str(data["token"])
+    launch = data.get("launchUrl")
+    match = _LAUNCH_TOKEN.search(launch) if isinstance(launch, str) else None
+    return match.group(1) if match else None
+
+
+def _token(headers: dict[str, str]) -> str | None:
+    token = headers.get("x-onekyc-token")
+    if token:
+        return token
+    scheme, _, credentials = headers.get("authorization", "").partition(" ")
+    return credentials if scheme.lower() == "bearer" and credentials else None
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """What a request's captured headers say: who calls, for which session, and the redacted headers."""
+
+    headers: dict[str, str]
+    redacted: dict[str, str]
+    client_id: str | None
+    partner_session_id: str | None
+    session_key: str | None
+
+
+class RowBuilder:
+    """Builds journal rows from exchanges, memoised: an SDK polls with the same headers and mostly gets
+    the same answer, so a repeated request costs a dictionary lookup instead of a redaction pass.
+
+    `build_entry` is a pure function of the exchange apart from its time and latency, so a remembered
+    row with those two replaced is exactly the row it would build again.
+    """
+
+    def __init__(self, peek: Peek, limit: int, cache_size: int = 1024) -> None:
+        self._peek = peek
+        self._limit = limit
+        self._cache_size = cache_size
+        self._callers: OrderedDict[tuple[tuple[bytes, bytes], ...], Caller] = OrderedDict()
+        self._rows: OrderedDict[tuple[Any, ...], Row] = OrderedDict()
+
+    def caller(self, raw: list[tuple[bytes, bytes]]) -> Caller:
+        key = tuple(pair for pair in raw if pair[0] in _CAPTURED)
+        found = self._callers.get(key)
+        if found is not None:
+            return found
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in key}
+        client_id = headers.get("client-id")
+        partner_session_id = headers.get("x-partner-session-id")
+        session_key = None
+        token = _token(headers)
+        claims = self._peek(token) if token else None
+        if claims is not None:
+            client_id = claims.client_id
+            session_key = claims.session_key
+            partner_session_id = claims.partner_session_id or partner_session_id
+        found = Caller(headers, redact_headers(headers), client_id, partner_session_id, session_key)
+        self._callers[key] = found
+        if len(self._callers) > self._cache_size:
+            self._callers.popitem(last=False)
+        return found
+
+    def __call__(self, exchange: Exchange) -> Row:
+        e = exchange
+        caller_key = tuple(pair for pair in e.headers if pair[0] in _CAPTURED)
+        key = (
+            e.kind,
+            e.method,
+            e.path,
+            e.query,
+            e.status,
+            e.error,
+            e.request_size,
+            e.response_size,
+            caller_key,
+            tuple(e.response_headers),
+            b"".join(e.request_chunks),
+            b"".join(e.response_chunks),
+        )
+        template = self._rows.get(key)
+        if template is None:
+            template = journal_row(build_entry(e, self.caller(e.headers), self._peek, self._limit))
+            self._rows[key] = template
+            if len(self._rows) > self._cache_size:
+                self._rows.popitem(last=False)
+        return with_timing(template, e.at, e.latency_ms)
+
+
+def build_entry(exchange: Exchange, caller: Caller, peek: Peek, limit: int) -> JournalEntry:
+    """The journal entry of one captured inbound request: attributed, excerpted and redacted."""
+    headers = caller.headers
+    response_headers = _headers(exchange.response_headers, _RESPONSE)
+    request_raw = b"".join(exchange.request_chunks)
+    response_raw = b"".join(exchange.response_chunks)
+    client_id, partner_session_id, session_key = caller.client_id, caller.partner_session_id, caller.session_key
+    submission_id = headers.get("x-submission-id")
+    match = _STATUS_PATH.search(exchange.path)
+    if match:
+        submission_id = match.group(1)
+    extra: dict[str, Any] = {}
+    storage = _STORAGE_PATH.match(exchange.path)
+    if storage:
+        extra["document"] = storage.group(1)
+    if submission_id is None and request_raw and exchange.method != "GET":
+        submission_id = _submission_of(_json(request_raw))
+    if (submission_id is None or session_key is None) and response_raw and exchange.status == 200:
+        body = _json(response_raw)
+        submission_id = submission_id or _submission_of(body)
+        issued = _issued_token(body)
+        issued_claims = peek(issued) if issued else None
+        if issued_claims is not None:
+            session_key = session_key or issued_claims.session_key
+            partner_session_id = partner_session_id or issued_claims.partner_session_id
+    query = exchange.query.decode("latin-1")
+    url = exchange.path + (f"?{query}" if query else "")
+    capture_response = exchange.capture_bodies and is_text(response_headers.get("content-type"))
+    capture_request = exchange.capture_bodies and is_text(headers.get("content-type"))
+    return JournalEntry(
+        direction="inbound",
+        kind=exchange.kind,
+        at=exchange.at,
+        method=exchange.method,
+        url=redact_text(url),
+        status=exchange.status,
+        latency_ms=exchange.latency_ms,
+        client_id=client_id,
+        partner_session_id=partner_session_id,
+        session_key=session_key,
+        submission_id=submission_id,
+        request_headers=caller.redacted,
+        request_body=excerpt(request_raw, limit, exchange.request_size) if capture_request else None,
+        response_body=excerpt(response_raw, limit, exchange.response_size) if capture_response else None,
+        error=exchange.error,
+        extra=extra,
+        request_size=exchange.request_size,
+        response_size=exchange.response_size,
+        response_headers=response_headers,
+    )
+
+
+def finish_entry(entry: JournalEntry, limit: int) -> JournalEntry:
+    """An entry recorded by other code (outbound calls), redacted again and bounded before it is stored."""
+    return replace(
+        entry,
+        url=redact_text(entry.url),
+        request_headers=redact_headers(entry.request_headers),
+        request_body=excerpt(entry.request_body, limit),
+        response_body=excerpt(entry.response_body, limit),
+        response_headers=redact_headers(entry.response_headers),
+        error=redact_text(entry.error) if entry.error else None,
+    )
+
+
+def make_journal(settings: Settings, repo: Repository, tokens: TokenService) -> Journal:
+    """The simulator's journal: entries built and redacted here, stored by `JournalStore`."""
+    limit = settings.journal_excerpt_bytes
+    return Journal(
+        settings.journal_max_entries,
+        sink=JournalStore(repo),
+        build=RowBuilder(tokens.peek, limit),
+        finish=lambda entry: journal_row(finish_entry(entry, limit)),
+        excerpt_bytes=limit,
+    )

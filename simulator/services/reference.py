@@ -1,0 +1,153 @@
+"""The reference-image fetch: GET the partner's `additionalDetails.referenceImageUrl` and judge the answer.
+
+Confirm writes a pending fetch and a `fetch_reference` job due at once (the confirm path does no network
+I/O); the scheduler runs `fetch`: one GET through `svc.http`, redirects followed up to a limit, the whole
+fetch under a time limit, the body streamed and cut at the size cap, the bytes checked with Pillow. The
+result is kept (the image too, linked to its submission) and completion reads it (`reference_verdict`):
+
+    outcome       when                                             verdict
+    image         2xx and a JPEG, PNG or WebP                      the planned one
+    http_error    a non-2xx answer                                 ERROR / VERIFICATION_FAILED
+    unreachable   refused, timed out, bad URL, too many redirects   ERROR / VERIFICATION_FAILED
+    not_image     2xx but not an image                             INVALID / REFERENCE_IMAGE_VALIDATION_FAILED
+    too_large     2xx, body over the cap                           INVALID / REFERENCE_IMAGE_VALIDATION_FAILED
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import httpx
+
+from simulator.domain.outcomes import Outcome, Verdict, verdict_for
+from simulator.services.outbound import (
+    EXCERPT_BYTES,
+    CappedBody,
+    Stopwatch,
+    describe_error,
+    excerpt,
+    journal_outbound,
+    read_capped,
+)
+from simulator.services.storage import image_content_type
+from simulator.store.outbound import FETCH_REFERENCE
+from simulator.store.outbound_records import FetchResult, ReferenceFetchRecord
+from simulator.store.records import JobRecord
+
+if TYPE_CHECKING:
+    from simulator.jobs.scheduler import JobHandler
+    from simulator.services.container import Services
+
+log = logging.getLogger("simulator.reference")
+
+REQUEST_HEADERS = {"accept": "image/jpeg, image/png, image/webp, image/*", "accept-encoding": "identity"}
+UNREACHABLE = frozenset({"http_error", "unreachable"})
+NOT_AN_IMAGE = frozenset({"not_image", "too_large"})
+
+
+def reference_verdict(fetch: ReferenceFetchRecord) -> Verdict | None:
+    """The verdict a finished fetch imposes, or None when the image is fine and the plan stands."""
+    if fetch.outcome in UNREACHABLE:
+        why = f"HTTP {fetch.status_code}" if fetch.status_code else (fetch.error or "unreachable")
+        return verdict_for(Outcome.ERROR, error_message=f"Reference image could not be fetched ({why})")
+    if fetch.outcome in NOT_AN_IMAGE:
+        return verdict_for(Outcome.REFERENCE_IMAGE_VALIDATION_FAILED, reference_reason_code="NOT_EKTP")
+    return None
+
+
+def _judge(body: CappedBody, cap: int) -> tuple[str, str | None, str | None]:
+    """(outcome, sniffed content type, error) of a 2xx body."""
+    if body.truncated:
+        return "too_large", None, f"larger than the {cap}-byte cap; stopped reading"
+    sniffed = image_content_type(body.data)
+    if sniffed is None:
+        return "not_image", None, "not a JPEG, PNG or WebP image"
+    return "image", sniffed, None
+
+
+async def _get(svc: Services, url: str, watch: Stopwatch) -> FetchResult:
+    settings = svc.settings
+    redirects = 0
+    while True:
+        async with svc.http.stream(
+            "GET", url, headers=REQUEST_HEADERS, timeout=settings.reference_timeout_seconds
+        ) as response:
+            if response.is_redirect and redirects < settings.reference_max_redirects:
+                redirects += 1
+                url = str(response.url.join(response.headers["location"]))
+                continue
+            sniffed: str | None = None
+            error: str | None
+            if response.is_redirect:
+                body = CappedBody(b"", 0, False)
+                outcome, error = "unreachable", f"more than {settings.reference_max_redirects} redirects"
+            elif not response.is_success:
+                body = await read_capped(response, EXCERPT_BYTES)
+                outcome, error = "http_error", f"HTTP {response.status_code} is not a 2xx answer"
+            else:
+                body = await read_capped(response, settings.reference_max_bytes)
+                outcome, sniffed, error = _judge(body, settings.reference_max_bytes)
+        image = outcome == "image"
+        return FetchResult(
+            outcome,
+            url,
+            redirects,
+            watch.ms(),
+            status_code=response.status_code,
+            content_type=sniffed or response.headers.get("content-type"),
+            bytes_read=body.bytes_read,
+            data=body.data if image else None,
+            error=error,
+            response_excerpt=None if image else excerpt(body.data),
+        )
+
+
+async def download(svc: Services, url: str) -> FetchResult:
+    """Fetch `url` under the time limit; every failure becomes a result, nothing raises."""
+    watch = Stopwatch()
+    timeout = svc.settings.reference_timeout_seconds
+    try:
+        async with asyncio.timeout(timeout):
+            return await _get(svc, url, watch)
+    except (TimeoutError, httpx.HTTPError, httpx.InvalidURL) as exc:
+        return FetchResult("unreachable", url, 0, watch.ms(), error=describe_error(exc, timeout))
+
+
+async def fetch(svc: Services, job: JobRecord) -> None:
+    """Run the pending fetch of submission `job.ref`, keep its result, report it to the journal."""
+    pending = await svc.repo.reference_fetch_of(job.ref)
+    if pending is None or not pending.pending:
+        await svc.repo.finish_job(job.id, svc.clock.now())
+        return
+    result = await download(svc, pending.url)
+    await svc.repo.finish_reference_fetch(job.ref, job.id, result, svc.clock.now())
+    submission = await svc.repo.cached_submission(job.ref)
+    journal_outbound(
+        svc,
+        "reference",
+        method="GET",
+        url=pending.url,
+        status=result.status_code,
+        latency_ms=result.duration_ms,
+        client_id=pending.client_id,
+        partner_session_id=submission.partner_session_id if submission else "",
+        session_key=pending.session_key,
+        submission_id=pending.submission_id,
+        request_headers=dict(REQUEST_HEADERS),
+        response_body=result.response_excerpt,
+        error=result.error,
+        extra={"outcome": result.outcome, "bytesRead": result.bytes_read, "finalUrl": result.final_url},
+    )
+    log.info(
+        "reference image fetched",
+        extra={"submissionId": job.ref, "outcome": result.outcome, "status": result.status_code, "error": result.error},
+    )
+
+
+def job_handlers(svc: Services) -> dict[str, JobHandler]:
+    async def fetch_reference(job: JobRecord) -> None:
+        await fetch(svc, job)
+
+    return {FETCH_REFERENCE: fetch_reference}

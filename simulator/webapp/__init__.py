@@ -1,0 +1,1 @@
+"""The hosted Web SDK page that `launchUrl` opens (source=WEB_SDK)."""

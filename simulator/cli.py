@@ -70,6 +70,7 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--admin-token", help="require 'Authorization: Bearer TOKEN' on every /_sim route (vendor paths unaffected)"
     )
     serve.add_argument("--journal-max-entries", type=int, help="requests the journal keeps (default 10000)")
+    serve.add_argument("--journal-excerpt-bytes", type=int, help="bytes of each body the journal keeps (default 2048)")
     serve.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
     serve.add_argument("--log-format", choices=["json", "text"], help="log lines as JSON (default) or text")
     serve.add_argument("--access-log", action="store_true", help="log every request (slower)")
@@ -105,6 +106,7 @@ SETTINGS_FLAGS = (
     "scenario_dirs",
     "admin_token",
     "journal_max_entries",
+    "journal_excerpt_bytes",
     "log_level",
     "log_format",
 )

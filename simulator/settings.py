@@ -42,6 +42,9 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Directories of extra scenario files (magic values, partner defaults) beside the shipped ones.",
     )
+    scheduler_concurrency: int = Field(
+        16, ge=1, description="Jobs (deliveries, fetches, completions) the scheduler runs at once."
+    )
     scheduler_interval_seconds: float = Field(
         0.5, gt=0, description="Longest the scheduler sleeps between looks at the job table."
     )
@@ -59,7 +62,8 @@ class Settings(BaseSettings):
     def database_url(self) -> str:
         if "://" in self.database:
             return self.database
-        return f"sqlite+aiosqlite:///{Path(self.database).expanduser()}"
+        # In-place SQLite calls (simulator.store.inline_sqlite); an explicit sqlite+aiosqlite:// URL gets aiosqlite.
+        return f"sqlite+inline:///{Path(self.database).expanduser()}"
 
     @property
     def base_url(self) -> str:

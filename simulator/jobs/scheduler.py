@@ -28,13 +28,16 @@ class Scheduler:
         clock: ControllableClock,
         handlers: dict[str, JobHandler],
         interval: float,
+        concurrency: int = 16,
     ) -> None:
         self._repo = repo
         self._clock = clock
         self._handlers = handlers
         self._interval = interval
         self._wake = asyncio.Event()
-        self._run_lock = asyncio.Lock()
+        self._concurrency = concurrency
+        self._stopping = False
+        self._inflight: dict[int, asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
         self.jobs_run = 0
         clock.on_change(self.wake)
@@ -44,42 +47,63 @@ class Scheduler:
 
     async def start(self) -> None:
         if self._task is None:
+            await self._repo.requeue_running(self._clock.now())
             self._task = asyncio.create_task(self._loop(), name="onekyc-scheduler")
 
     async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        running = list(self._inflight.values())
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
 
     async def run_due(self) -> int:
-        """Run every job due now (and those they make due now); how many ran."""
+        """Run every job due now (and those they make due now) and wait for them; how many ran.
+
+        Jobs run concurrently, up to the concurrency limit, so one slow partner endpoint does not hold
+        up other deliveries; each job is claimed with a conditional update, so no job runs twice.
+        """
         ran = 0
-        async with self._run_lock:
-            while True:
-                due = await self._repo.due_jobs(self._clock.now())
-                if not due:
-                    return ran
-                for job in due:
-                    await self._run(job)
-                    ran += 1
+        while True:
+            due = await self._repo.due_jobs(self._clock.now(), limit=self._concurrency * 2)
+            for job in due:
+                if job.id in self._inflight or len(self._inflight) >= self._concurrency:
+                    continue
+                self._inflight[job.id] = asyncio.create_task(self._run(job), name=f"job-{job.kind}-{job.id}")
+                ran += 1
+            if not self._inflight:
+                return ran
+            # Look again when a job ends, or after an interval (jobs that fell due meanwhile).
+            await asyncio.wait(
+                list(self._inflight.values()), timeout=self._interval, return_when=asyncio.FIRST_COMPLETED
+            )
 
     async def _run(self, job: JobRecord) -> None:
-        handler = self._handlers.get(job.kind)
-        now = self._clock.now()
-        if handler is None:
-            await self._repo.finish_job(job.id, now, state="failed", error=f"no handler for {job.kind!r}")
-            return
         try:
-            await handler(job)
-            self.jobs_run += 1
-        except Exception as exc:
-            log.exception("job failed", extra={"job": job.id, "kind": job.kind, "ref": job.ref})
-            await self._repo.retry_job(job.id, now + FAILED_JOB_RETRY_SECONDS, now, repr(exc))
+            now = self._clock.now()
+            if not await self._repo.claim_job(job.id, now):
+                return
+            handler = self._handlers.get(job.kind)
+            if handler is None:
+                await self._repo.finish_job(job.id, now, state="failed", error=f"no handler for {job.kind!r}")
+                return
+            try:
+                await handler(job)
+                self.jobs_run += 1
+            except Exception as exc:
+                log.exception("job failed", extra={"job": job.id, "kind": job.kind, "ref": job.ref})
+                await self._repo.retry_job(job.id, now + FAILED_JOB_RETRY_SECONDS, now, repr(exc))
+        finally:
+            self._inflight.pop(job.id, None)
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self.run_due()
@@ -92,5 +116,7 @@ class Scheduler:
             except Exception:
                 log.exception("scheduler pass failed")
                 timeout = self._interval
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation (gh-86296).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()

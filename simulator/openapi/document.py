@@ -160,6 +160,7 @@ def build_document(base_url: str, routes: Iterable[Any] = (), version: str = "0"
             {"name": "Token Gateway"},
             {"name": "IAB Gateway"},
             {"name": "Storage"},
+            {"name": "Hosted Web SDK"},
             {"name": "Journal"},
             {"name": "Inspection"},
             {"name": "Control"},

@@ -9,6 +9,8 @@ response body. Uploads and downloads name only a document; the journal's store r
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import re
 from collections import OrderedDict
@@ -44,6 +46,7 @@ CAPTURED_HEADERS = frozenset(
     }
 )
 RESPONSE_HEADERS = frozenset({"content-type", "location", "retry-after", "www-authenticate", "etag"})
+CACHE_SIZE = 4096  # remembered callers and rows (about 1 KB each): more than the sessions polled in turn
 _STATUS_PATH = re.compile(r"/submissions/([^/]+)/status$")
 _STORAGE_PATH = re.compile(r"^/storage/[^/]+/([^/]+)$")
 _LAUNCH_TOKEN = re.compile(r"[?&#]token=([A-Za-z0-9_.-]+)")
@@ -95,38 +98,52 @@ def _token(headers: dict[str, str]) -> str | None:
     return credentials if scheme.lower() == "bearer" and credentials else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Caller:
-    """What a request's captured headers say: who calls, for which session, and the redacted headers."""
+    """What a request's captured headers say: who calls, for which session, and the redacted headers.
 
-    headers: dict[str, str]
+    Compared by identity: the row cache keys on the remembered caller, not on its (large) headers.
+    """
+
     redacted: dict[str, str]
+    content_type: str | None
+    submission_id: str | None
     client_id: str | None
     partner_session_id: str | None
     session_key: str | None
 
 
+def _digest(data: bytes) -> bytes:
+    """A 128-bit fingerprint: cache keys stay small however large the headers and bodies are."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
 class RowBuilder:
     """Builds journal rows from exchanges, memoised: an SDK polls with the same headers and mostly gets
-    the same answer, so a repeated request costs a dictionary lookup instead of a redaction pass.
+    the same answer, so a repeated request costs a fingerprint and a lookup instead of a redaction pass.
 
     `build_entry` is a pure function of the exchange apart from its time and latency, so a remembered
-    row with those two replaced is exactly the row it would build again.
+    row with those two replaced is exactly the row it would build again. Callers are remembered for
+    every request; rows only for GETs (polls repeat, writes do not). Keys are fingerprints of the raw
+    headers and bodies, so the memory a cache entry takes does not grow with them.
     """
 
-    def __init__(self, peek: Peek, limit: int, cache_size: int = 1024) -> None:
+    def __init__(self, peek: Peek, limit: int, cache_size: int = CACHE_SIZE) -> None:
         self._peek = peek
         self._limit = limit
         self._cache_size = cache_size
-        self._callers: OrderedDict[tuple[tuple[bytes, bytes], ...], Caller] = OrderedDict()
+        self._callers: OrderedDict[bytes, Caller] = OrderedDict()
         self._rows: OrderedDict[tuple[Any, ...], Row] = OrderedDict()
 
     def caller(self, raw: list[tuple[bytes, bytes]]) -> Caller:
-        key = tuple(pair for pair in raw if pair[0] in _CAPTURED)
+        """The caller of a request, from its raw ASGI headers."""
+        wanted = [(name, value) for name, value in raw if name in _CAPTURED]
+        # Header names and values hold no newline, so names and values joined by one are unambiguous.
+        key = _digest(b"\n".join(itertools.chain.from_iterable(wanted)))
         found = self._callers.get(key)
         if found is not None:
             return found
-        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in key}
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in wanted}
         client_id = headers.get("client-id")
         partner_session_id = headers.get("x-partner-session-id")
         session_key = None
@@ -136,7 +153,14 @@ class RowBuilder:
             client_id = claims.client_id
             session_key = claims.session_key
             partner_session_id = claims.partner_session_id or partner_session_id
-        found = Caller(headers, redact_headers(headers), client_id, partner_session_id, session_key)
+        found = Caller(
+            redact_headers(headers),
+            headers.get("content-type"),
+            headers.get("x-submission-id"),
+            client_id,
+            partner_session_id,
+            session_key,
+        )
         self._callers[key] = found
         if len(self._callers) > self._cache_size:
             self._callers.popitem(last=False)
@@ -144,24 +168,15 @@ class RowBuilder:
 
     def __call__(self, exchange: Exchange) -> Row:
         e = exchange
-        caller_key = tuple(pair for pair in e.headers if pair[0] in _CAPTURED)
-        key = (
-            e.kind,
-            e.method,
-            e.path,
-            e.query,
-            e.status,
-            e.error,
-            e.request_size,
-            e.response_size,
-            caller_key,
-            tuple(e.response_headers),
-            b"".join(e.request_chunks),
-            b"".join(e.response_chunks),
-        )
+        caller = self.caller(e.headers)
+        if e.method != "GET" or e.request_chunks:
+            return journal_row(build_entry(e, caller, self._peek, self._limit))
+        answer = b"\n".join(itertools.chain.from_iterable(e.response_headers))
+        fingerprint = _digest(answer + b"\n\n" + b"".join(e.response_chunks))
+        key = (e.kind, e.path, e.query, e.status, e.error, e.response_size, caller, fingerprint)
         template = self._rows.get(key)
         if template is None:
-            template = journal_row(build_entry(e, self.caller(e.headers), self._peek, self._limit))
+            template = journal_row(build_entry(e, caller, self._peek, self._limit))
             self._rows[key] = template
             if len(self._rows) > self._cache_size:
                 self._rows.popitem(last=False)
@@ -170,12 +185,11 @@ class RowBuilder:
 
 def build_entry(exchange: Exchange, caller: Caller, peek: Peek, limit: int) -> JournalEntry:
     """The journal entry of one captured inbound request: attributed, excerpted and redacted."""
-    headers = caller.headers
     response_headers = _headers(exchange.response_headers, _RESPONSE)
     request_raw = b"".join(exchange.request_chunks)
     response_raw = b"".join(exchange.response_chunks)
     client_id, partner_session_id, session_key = caller.client_id, caller.partner_session_id, caller.session_key
-    submission_id = headers.get("x-submission-id")
+    submission_id = caller.submission_id
     match = _STATUS_PATH.search(exchange.path)
     if match:
         submission_id = match.group(1)
@@ -196,7 +210,7 @@ def build_entry(exchange: Exchange, caller: Caller, peek: Peek, limit: int) -> J
     query = exchange.query.decode("latin-1")
     url = exchange.path + (f"?{query}" if query else "")
     capture_response = exchange.capture_bodies and is_text(response_headers.get("content-type"))
-    capture_request = exchange.capture_bodies and is_text(headers.get("content-type"))
+    capture_request = exchange.capture_bodies and is_text(caller.content_type)
     return JournalEntry(
         direction="inbound",
         kind=exchange.kind,

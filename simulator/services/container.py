@@ -78,6 +78,7 @@ async def open_services(
         clock.restore(saved_clock)
     elif settings.frozen_clock:
         clock.freeze()
+        await repo.set_meta(CLOCK_KEY, clock.state())
     keys = await repo.get_meta(SIGNING_KEY)
     if not keys:
         keys = {"kid": ids.uuid(), "secret": ids.secret()}
@@ -96,7 +97,13 @@ async def open_services(
         partners=partners,
         scripts=load_catalog(settings.scenario_dirs),
     )
-    services.scheduler = Scheduler(repo, clock, job_handlers(services), settings.scheduler_interval_seconds)
+    services.scheduler = Scheduler(
+        repo,
+        clock,
+        job_handlers(services),
+        settings.scheduler_interval_seconds,
+        settings.scheduler_concurrency,
+    )
     services.journal = make_journal(settings, repo, services.tokens)
     services.tokens.load_revoked(await revoked_jtis(repo))
     try:

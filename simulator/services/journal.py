@@ -2,11 +2,11 @@
 
 The request path only appends to an in-memory buffer (`record`, `record_exchange`: O(1), never
 blocks, never raises). A background task owned by the services turns buffered items into redacted
-entries and writes them in batches (one executemany per batch), so the database work stays off the
-request path. Memory and disk stay flat: the buffer is a ring of `max_entries` (the oldest unwritten
-item is dropped when the writer falls behind) and the sink deletes rows older than the newest
-`max_entries` after every batch. `flush()` writes everything recorded so far: readers call it first
-to see their own writes.
+rows and writes them in batches (one transaction and one multi-row insert per batch), so redaction and
+database work stay off the request path. Memory and disk stay flat: the buffer is a ring of
+`max_entries` (the oldest unwritten item is dropped when the writer falls behind) and the sink deletes
+rows older than the newest `max_entries` after every batch. `flush()` writes everything recorded before
+it was called: readers call it first to see their own writes.
 """
 
 from __future__ import annotations
@@ -139,15 +139,18 @@ class Journal:
             return 0
         written = 0
         async with self._flush_lock:
-            while self._pending:
+            budget = len(self._pending)  # what was recorded before this call; later items are the writer's
+            while budget and self._pending:
                 batch: list[Row] = []
-                while self._pending and len(batch) < BATCH_SIZE:
+                while budget and self._pending and len(batch) < BATCH_SIZE:
                     item = self._pending.popleft()
+                    budget -= 1
                     try:
                         batch.append(self._row(item))
                     except Exception:
                         self.dropped += 1
                         log.exception("journal entry could not be prepared")
+                        continue
                     if len(batch) % PREPARE_SLICE == 0:
                         await asyncio.sleep(0)  # let requests run between slices of a large batch
                 try:

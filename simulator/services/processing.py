@@ -76,6 +76,11 @@ def job_handlers(svc: Services) -> dict[str, JobHandler]:
         now = svc.clock.now()
         if record is not None and record.status is Status.IN_PROGRESS:
             await svc.repo.retry_job(job.id, now + REFERENCE_WAIT_SECONDS, now, "waiting for the reference image")
+            # The fetch makes a deferred completion due when it ends; if it ended between our look and
+            # the deferral above, it saw nothing to wake, so look once more (writes are serialised).
+            fetch = await svc.repo.reference_fetch_of(job.ref)
+            if fetch is None or not fetch.pending:
+                await svc.repo.retry_job(job.id, now, now, "the reference image is in")
             return
         await svc.repo.finish_job(job.id, now)
 

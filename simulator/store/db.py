@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from simulator.store import inline_sqlite  # noqa: F401  (registers the sqlite+inline dialect)
 from simulator.store.tables import metadata
 
 

@@ -141,7 +141,7 @@ def _document_of(row: Row) -> str | None:
     return str(document) if document else None
 
 
-ROWS_PER_STATEMENT = 400  # x 20 columns: well under SQLite's 32766 bound parameters
+STATEMENT_SIZES = (128, 64, 32, 16, 8, 4, 2, 1)  # rows per INSERT: few distinct statements to prepare
 
 
 @functools.cache
@@ -149,7 +149,8 @@ def _multirow_insert(rows: int) -> str:
     """SQLite's INSERT of `rows` rows in one statement.
 
     One statement is one step for the driver thread; an executemany steps once per row, and each step
-    hands the GIL back and forth with the busy event loop, so a large batch would crawl.
+    hands the GIL back and forth with the busy event loop, so a large batch would crawl. Only the sizes
+    of `STATEMENT_SIZES` are used, so the driver's statement cache holds a handful of statements.
     """
     group = "(" + ", ".join("?" * len(COLUMNS)) + ")"
     return f"INSERT INTO {t.journal.name} ({', '.join(COLUMNS)}) VALUES " + ", ".join([group] * rows)
@@ -159,9 +160,12 @@ async def _insert(conn: AsyncConnection, rows: Sequence[Row]) -> None:
     if conn.dialect.name != "sqlite":
         await conn.execute(insert(t.journal), [dict(zip(COLUMNS, row, strict=True)) for row in rows])
         return
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        chunk = rows[start : start + ROWS_PER_STATEMENT]
-        await conn.exec_driver_sql(_multirow_insert(len(chunk)), tuple(itertools.chain.from_iterable(chunk)))
+    start = 0
+    for size in STATEMENT_SIZES:
+        while len(rows) - start >= size:
+            chunk = rows[start : start + size]
+            await conn.exec_driver_sql(_multirow_insert(size), tuple(itertools.chain.from_iterable(chunk)))
+            start += size
 
 
 @dataclass(frozen=True, slots=True)

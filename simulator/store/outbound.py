@@ -184,7 +184,10 @@ class OutboundStore:
             job = update(t.jobs).where(t.jobs.c.id == outcome.job_id)
             if pending and outcome.next_attempt_at is not None:
                 job = job.values(
-                    due_at=outcome.next_attempt_at, attempts=t.jobs.c.attempts + 1, last_error=attempt.error
+                    state="pending",
+                    due_at=outcome.next_attempt_at,
+                    attempts=t.jobs.c.attempts + 1,
+                    last_error=attempt.error,
                 )
             else:
                 job = job.values(state="done", attempts=t.jobs.c.attempts + 1)
@@ -247,6 +250,18 @@ class OutboundStore:
                 update(t.jobs)
                 .where(t.jobs.c.id == job_id)
                 .values(state="done", updated_at=now, attempts=t.jobs.c.attempts + 1)
+            )
+            # A completion that already ran and deferred itself for this fetch is due again now.
+            await conn.execute(
+                update(t.jobs)
+                .where(
+                    t.jobs.c.kind == "complete",
+                    t.jobs.c.ref == submission_id,
+                    t.jobs.c.state == "pending",
+                    t.jobs.c.attempts > 0,
+                    t.jobs.c.due_at > now,
+                )
+                .values(due_at=now, updated_at=now)
             )
 
 

@@ -410,6 +410,24 @@ class Repository(OutboundStore, ScenarioStore):
             rows = await conn.execute(query)
             return [JobRecord(r.id, r.kind, r.ref, r.due_at, r.attempts, r.payload) for r in rows]
 
+    async def claim_job(self, job_id: int, now: float) -> bool:
+        """Take a pending job for running (one conditional update); False if someone else has it."""
+        async with self.write() as conn:
+            result = await conn.execute(
+                update(t.jobs)
+                .where(t.jobs.c.id == job_id, t.jobs.c.state == "pending")
+                .values(state="running", updated_at=now)
+            )
+        return result.rowcount == 1
+
+    async def requeue_running(self, now: float) -> int:
+        """Jobs a crash left `running` become pending again (their handlers are idempotent)."""
+        async with self.write() as conn:
+            result = await conn.execute(
+                update(t.jobs).where(t.jobs.c.state == "running").values(state="pending", updated_at=now)
+            )
+        return int(result.rowcount or 0)
+
     async def next_due_at(self) -> float | None:
         query = select(func.min(t.jobs.c.due_at)).where(t.jobs.c.state == "pending")
         async with self.engine.connect() as conn:
@@ -429,7 +447,9 @@ class Repository(OutboundStore, ScenarioStore):
             await conn.execute(
                 update(t.jobs)
                 .where(t.jobs.c.id == job_id)
-                .values(due_at=due_at, updated_at=now, last_error=error, attempts=t.jobs.c.attempts + 1)
+                .values(
+                    state="pending", due_at=due_at, updated_at=now, last_error=error, attempts=t.jobs.c.attempts + 1
+                )
             )
 
     async def pending_jobs(self, kind: str | None = None) -> int:

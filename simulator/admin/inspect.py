@@ -56,7 +56,7 @@ def _status(raw: str | None) -> tuple[int | None, int | None]:
         return int(raw), None
     if len(raw) == 3 and raw[0] in "12345" and raw[1:].lower() == "xx":
         return None, int(raw[0])
-    raise _invalid('`status` must be a code such as 200 or a class such as 4xx.')
+    raise _invalid("`status` must be a code such as 200 or a class such as 4xx.")
 
 
 def journal_query(request: Request) -> JournalQuery:

@@ -80,11 +80,7 @@ def status_phase(cfg: BenchConfig, work: Path, floor: FloorServer) -> dict[str, 
             "status": status.as_dict(),
             "rpsRatio": status.rps / floor_result.rps,
             "p99Ratio": status.p99_ms / floor_result.p99_ms if floor_result.p99_ms else None,
-            "soak": {
-                "sessions": cfg.soak_sessions,
-                "seconds": cfg.soak_seconds,
-                **soak.as_dict(),
-            },
+            "soak": {**soak.as_dict(), "sessions": cfg.soak_sessions, "seconds": cfg.soak_seconds},
             "rssMb": rss_mb(sim.process.pid),
         }
     finally:

@@ -12,9 +12,15 @@ from simulator.client import VendorClient, sample_jpeg
 
 async def _one(vendor: VendorClient, name: str, image: bytes, gate: asyncio.Semaphore) -> str:
     async with gate:
-        sdk = await vendor.launch(name, sdk_session_id="bench-sdk")
-        submission_id = await vendor.capture(sdk, image)
-        return f"{submission_id}\t{sdk.token}\t{sdk.partner_session_id}"
+        for retry in range(3):
+            try:
+                # A kept-alive connection the server closes just then fails the request: start over, renamed.
+                sdk = await vendor.launch(f"{name}-{retry}", sdk_session_id="bench-sdk")
+                submission_id = await vendor.capture(sdk, image)
+                return f"{submission_id}\t{sdk.token}\t{sdk.partner_session_id}"
+            except httpx.TransportError:
+                continue
+        raise RuntimeError(f"could not create {name}")
 
 
 async def _seed(base_url: str, count: int, prefix: str) -> list[str]:

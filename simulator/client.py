@@ -97,7 +97,9 @@ class VendorClient:
         response.raise_for_status()
         return SdkSession(response.json()["data"]["token"], partner_session_id, sdk_session_id)
 
-    async def details(self, *, partner_session_id: str | None = None, submission_id: str | None = None) -> httpx.Response:
+    async def details(
+        self, *, partner_session_id: str | None = None, submission_id: str | None = None
+    ) -> httpx.Response:
         headers = {"x-onekyc-token": await self.ensure_partner_token()}
         if partner_session_id is not None:
             headers["x-partner-session-id"] = partner_session_id
@@ -118,7 +120,9 @@ class VendorClient:
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         return await self.http.put(target, content=data, headers={"content-type": content_type})
 
-    async def confirm(self, sdk: SdkSession, submission_id: str, metadata: dict[str, Any] | None = None) -> httpx.Response:
+    async def confirm(
+        self, sdk: SdkSession, submission_id: str, metadata: dict[str, Any] | None = None
+    ) -> httpx.Response:
         body: dict[str, Any] = {"submissionId": submission_id}
         if metadata is not None:
             body["metadata"] = metadata

@@ -62,8 +62,9 @@ class Settings(BaseSettings):
     def database_url(self) -> str:
         if "://" in self.database:
             return self.database
-        # In-place SQLite calls (simulator.store.inline_sqlite); an explicit sqlite+aiosqlite:// URL gets aiosqlite.
-        return f"sqlite+inline:///{Path(self.database).expanduser()}"
+        # aiosqlite, the project's fixed choice. `sqlite+inline:///PATH` opts in to in-place SQLite calls
+        # (simulator.store.inline_sqlite), measured faster under heavy write load.
+        return f"sqlite+aiosqlite:///{Path(self.database).expanduser()}"
 
     @property
     def base_url(self) -> str:

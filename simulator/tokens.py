@@ -14,7 +14,7 @@ from simulator.ids import IdFactory
 
 TokenKind = Literal["partner", "user"]
 ISSUER = "onekyc-sim"
-_CACHE_SIZE = 20_000
+_CACHE_SIZE = 5_000
 
 
 @dataclass(frozen=True, slots=True)

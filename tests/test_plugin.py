@@ -17,7 +17,7 @@ pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "docs" / "examples" / "test_partner_example.py"
 
-HELPERS = '''
+HELPERS = """
 import pytest
 
 
@@ -57,7 +57,7 @@ def test_frozen_clock_journal_and_retried_callback(onekyc_sim):
 
 def test_each_test_gets_a_fresh_simulator(onekyc_sim):
     assert onekyc_sim.requests(path="/coe-partner/v1/initiate-flow") == []
-'''
+"""
 
 
 def test_readme_shows_the_example_verbatim() -> None:
@@ -82,4 +82,3 @@ def test_loading_the_plugin_imports_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
-

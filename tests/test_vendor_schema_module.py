@@ -125,9 +125,7 @@ def _example_params() -> list[Any]:
         pytest.param(
             example,
             id=example.id,
-            marks=[pytest.mark.skip(reason=KNOWN_BAD_EXAMPLES[example.id])]
-            if example.id in KNOWN_BAD_EXAMPLES
-            else [],
+            marks=[pytest.mark.skip(reason=KNOWN_BAD_EXAMPLES[example.id])] if example.id in KNOWN_BAD_EXAMPLES else [],
         )
         for example in ALL_EXAMPLES
     ]

@@ -394,9 +394,7 @@ def validate_response(method: str, path: str, status: int, body: object) -> None
     (method, path, status)."""
     operation = vendor_operation(method, path)
     if operation is None:
-        raise AssertionError(
-            f"{method.upper()} {path}: not a vendor endpoint (no vendor OpenAPI file covers it)"
-        )
+        raise AssertionError(f"{method.upper()} {path}: not a vendor endpoint (no vendor OpenAPI file covers it)")
     file_name, template = operation
     op_method = method.upper()
     endpoint = f"{file_name} {op_method} {template}"

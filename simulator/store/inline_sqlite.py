@@ -8,8 +8,8 @@ take microseconds, so this dialect makes them inline, through the same SQLAlchem
 aiosqlite (the calls are coroutines that finish without suspending). Writers in the process are
 serialized by the repository, so a call only waits on the disk or on another process's lock.
 
-`Settings.database_url` uses it for a plain file path; an explicit `sqlite+aiosqlite://` URL still
-gets aiosqlite.
+Opt-in: a plain file path uses aiosqlite (the project's fixed choice); `--database
+sqlite+inline:///PATH` selects this dialect.
 """
 
 from __future__ import annotations

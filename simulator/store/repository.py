@@ -41,7 +41,8 @@ class StaleStateError(Exception):
     """A conditional update matched no row: the state changed under us."""
 
 
-_CACHE_SIZE = 50_000
+# Records of recent sessions and submissions (the status hot path); ~12 KB a flow, so bounded low.
+_CACHE_SIZE = 5_000
 
 
 class Repository(OutboundStore, ScenarioStore):

@@ -19,7 +19,7 @@ from simulator.domain.scenario import Behaviour
 from simulator.store import tables as t
 
 ANY_PARTNER = "*"
-_CACHE_SIZE = 50_000
+_CACHE_SIZE = 5_000  # recent sessions' scripts; memory stays flat over long runs
 
 
 @dataclass(frozen=True, slots=True)

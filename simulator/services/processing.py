@@ -75,7 +75,10 @@ def job_handlers(svc: Services) -> dict[str, JobHandler]:
         record = await complete_submission(svc, job.ref, "processing-delay")
         now = svc.clock.now()
         if record is not None and record.status is Status.IN_PROGRESS:
-            await svc.repo.retry_job(job.id, now + REFERENCE_WAIT_SECONDS, now, "waiting for the reference image")
+            # On a frozen clock, look again at once: the fetch is real I/O, and a clock advance must
+            # settle only once the completion it made due has happened.
+            wait = 0.0 if svc.clock.frozen else REFERENCE_WAIT_SECONDS
+            await svc.repo.retry_job(job.id, now + wait, now, "waiting for the reference image")
             # The fetch makes a deferred completion due when it ends; if it ended between our look and
             # the deferral above, it saw nothing to wake, so look once more (writes are serialised).
             fetch = await svc.repo.reference_fetch_of(job.ref)

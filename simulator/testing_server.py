@@ -25,6 +25,20 @@ from simulator.settings import Settings
 
 READY_MARKER = "simulator ready"
 
+# Debian's Chromium, as the browser tests and the README screenshots drive it (never a downloaded browser).
+# Without the background-networking flags its connections are refused by a closed network.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
 
 def free_socket(host: str = "127.0.0.1") -> socket.socket:
     """A listening-ready socket bound to a free port (no race: the server takes this very socket)."""

@@ -19,19 +19,8 @@ from playwright.async_api import Browser, Page, Route, async_playwright, expect
 from simulator.client import SdkSession, VendorClient
 from simulator.services.flows import USER_TOKEN_LIFETIME
 from simulator.settings import Settings
-from simulator.testing_server import ThreadedSimulator, simulator_in_thread
+from simulator.testing_server import CHROMIUM, CHROMIUM_ARGS, ThreadedSimulator, simulator_in_thread
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PARTNER = "http://partner.test"
 IMAGES = Path(__file__).resolve().parent.parent / "scenarios" / "images"
 SELFIE = IMAGES / "selfie-pass.jpg"

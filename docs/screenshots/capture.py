@@ -18,20 +18,10 @@ from playwright.async_api import async_playwright, expect
 
 from simulator.client import VendorClient
 from simulator.settings import Settings
-from simulator.testing_server import simulator_in_thread
+from simulator.testing_server import CHROMIUM, CHROMIUM_ARGS, simulator_in_thread
 
 HERE = Path(__file__).resolve().parent
 SELFIE = HERE.parent.parent / "scenarios" / "images" / "selfie-pass.jpg"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 async def advance(http: httpx.AsyncClient, seconds: float) -> None:
@@ -104,7 +94,7 @@ async def main() -> None:
             async with httpx.AsyncClient(base_url=running.base_url) as http, async_playwright() as pw:
                 key = await play_flows(http, receiver_url)
                 launch_url = await web_launch_url(http)
-                browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+                browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
                 page = await browser.new_page(viewport={"width": 1440, "height": 1180})
                 await page.goto(f"{running.base_url}/_sim/ui#/sessions/{key}")
                 await expect(page.locator("#detail-title")).to_have_text("onboarding-5512")

@@ -29,7 +29,7 @@ replay: $(STAMP)  # replay scenario files (SCENARIOS=dir-or-files, default: the 
 fuzz: $(STAMP)  # the schemathesis fuzz of every vendor endpoint, many more examples than `make test`
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-400} $(BIN)/python -m pytest -p no:cacheprovider tests/test_fuzz.py
 
-bench: $(STAMP)  # load on 127.0.0.1 only, ~10-20 min; BENCH_FLOWS, BENCH_SOAK_SECONDS, BENCH_SECONDS shorten it
+bench: $(STAMP)  # load on 127.0.0.1 only; BENCH_QUICK=1 for a ~3 min run (see README "Benchmark")
 	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || apt-get install -y -qq wrk >/dev/null 2>&1 \
 	  || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python -m bench.run

@@ -1,24 +1,46 @@
-"""The full-flow phase: throughput against the floor, callback latency, then RSS over many flows."""
+"""The paced-flow phase: virtual SDK users against the simulator and the same-flow floor, then RSS over many flows.
+
+Each virtual user is one wrk thread with one connection (bench/lua/paced_flow.lua): its partner token cached,
+then Initiate Flow -> presign -> upload -> confirm -> a status poll every `poll_ms` until the next action is
+known -> Get Submission Details, again and again. Figures: completed flows/s (and the ratio to the same-flow
+floor), the server's CPU seconds per completed flow, confirm -> verdict latency from the server's own
+timestamps, completion -> callback receipt, polls per flow, lost callbacks, and the RSS curve.
+"""
 
 from __future__ import annotations
 
-import math
 import sqlite3
 import sys
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bench.callbacks import CallbackSink
-from bench.servers import rss_mb, start_simulator
+from bench.callbacks import CallbackSink, percentile
+from bench.servers import (
+    RssSampler,
+    cpu_seconds,
+    ensure_alive,
+    rss_mb,
+    start_same_flow,
+    start_simulator,
+)
 from bench.wrk import LoadResult, run_wrk
 from simulator.client import sample_jpeg
 from simulator.partners import sample_partner
 
 CHUNK_SECONDS_MAX = 300
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """How the virtual users drive the flow: how many, the poll interval (ms), and the measured window (s)."""
+
+    users: int
+    poll_ms: int
+    seconds: int
 
 
 def _partners_file(work: Path, callback_url: str) -> Path:
@@ -35,71 +57,110 @@ def _completed_at(database: Path) -> dict[str, float]:
         return {str(submission_id): float(at) for submission_id, at in rows}
 
 
-def _flows(url: str, connections: int, seconds: float, selfie: Path, prefix: str, quota: int = 0) -> LoadResult:
+def _verdict_latency(database: Path, since: float) -> dict[str, float | None]:
+    """Confirm -> verdict (ms) for submissions confirmed since `since`, from the server's timestamps."""
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute(
+            "SELECT confirmed_at, completed_at FROM submissions WHERE confirmed_at >= ? AND completed_at IS NOT NULL",
+            (since,),
+        ).fetchall()
+    latencies = [(done - confirmed) * 1000 for confirmed, done in rows]
+    return {"p50Ms": percentile(latencies, 50), "p99Ms": percentile(latencies, 99), "count": len(latencies)}
+
+
+def _paced(url: str, pacing: Pacing, seconds: float, selfie: Path, prefix: str) -> LoadResult:
     return run_wrk(
         url,
-        "flow.lua",
-        threads=connections,
-        connections=connections,
+        "paced_flow.lua",
+        threads=pacing.users,
+        connections=pacing.users,
         seconds=seconds,
-        args=[str(selfie), str(quota), prefix],
+        args=[str(selfie), str(pacing.poll_ms), prefix],
+        timeout_seconds=30,
     )
 
 
-def run(
-    work: Path,
-    *,
-    floor_load: Callable[[int], LoadResult],
-    seconds: int,
-    connections: int,
-    total_flows: int,
-) -> dict[str, Any]:
+def _summary(result: LoadResult, cpu: float) -> dict[str, Any]:
+    flows = result.flows
+    return {
+        "load": result.as_dict(),
+        "flowsPerSecond": flows / result.seconds if result.seconds else 0.0,
+        "pollsPerFlow": result.polls / flows if flows else None,
+        "cpuSeconds": cpu,
+        "cpuMsPerFlow": cpu * 1000 / flows if flows else None,
+    }
+
+
+def same_flow_floor(work: Path, logs: Path, pacing: Pacing) -> dict[str, Any]:
+    """The paced users against the same-flow floor (bare Starlette + sqlite3, verdict at confirm)."""
+    selfie = work / "selfie.jpg"
+    selfie.write_bytes(sample_jpeg())
+    floor = start_same_flow(logs, work / "same-flow.db")
+    try:
+        _paced(floor.base_url, pacing, 3, selfie, "floor-warm")
+        before = cpu_seconds(floor.process.pid)
+        result = _paced(floor.base_url, pacing, pacing.seconds, selfie, "floor")
+        ensure_alive(floor.process, floor.log)
+        return _summary(result, cpu_seconds(floor.process.pid) - before)
+    finally:
+        floor.stop()
+
+
+def run(work: Path, logs: Path, pacing: Pacing, total_flows: int) -> dict[str, Any]:
+    """The paced users against the simulator (delay 0, callbacks to a local receiver), then the RSS run."""
     selfie = work / "selfie.jpg"
     selfie.write_bytes(sample_jpeg())
     database = work / "flows.db"
     with CallbackSink() as sink:
         config = _partners_file(work, sink.url)
-        sim, ready_seconds = start_simulator(database, "--processing-delay-seconds", "0", "--config", str(config))
+        sim, ready_seconds = start_simulator(
+            logs, "simulator-flows", database, "--processing-delay-seconds", "0", "--config", str(config)
+        )
+        log = logs / "simulator-flows.log"
         try:
-            rss_ready = rss_mb(sim.process.pid)
-            warm = _flows(sim.base_url, connections, 3, selfie, "warm")
-            rss_warm = rss_mb(sim.process.pid)
-            floor = floor_load(connections)
-            throughput = _flows(sim.base_url, connections, seconds, selfie, "tput")
-            done = warm.flows + throughput.flows
-            rate = max(throughput.flows / throughput.seconds, 1.0)
-            chunk = 0
-            while done < total_flows:
-                remaining = total_flows - done
-                chunk_flows = min(remaining, int(rate * CHUNK_SECONDS_MAX))
-                quota = math.ceil(chunk_flows / connections)
-                duration = min(CHUNK_SECONDS_MAX, chunk_flows / rate * 1.1 + 2)
-                print(f"  flows: {done}/{total_flows}, next {chunk_flows} in ~{duration:.0f} s", file=sys.stderr)
-                chunk += 1
-                result = _flows(sim.base_url, connections, duration, selfie, f"rss{chunk}", quota)
-                if result.flows == 0:
-                    raise RuntimeError(f"no flow completed in a chunk: {result}")
-                done += result.flows
-            rss_end = rss_mb(sim.process.pid)
+            pid = sim.process.pid
+            rss_ready = rss_mb(pid)
+            with RssSampler(pid) as sampler:
+                warm = _paced(sim.base_url, pacing, 3, selfie, "warm")
+                ensure_alive(sim.process, log)
+                since = time.time()
+                before = cpu_seconds(pid)
+                measured = _paced(sim.base_url, pacing, pacing.seconds, selfie, "paced")
+                ensure_alive(sim.process, log)
+                summary = _summary(measured, cpu_seconds(pid) - before)
+                verdict = _verdict_latency(database, since)
+                done = warm.flows + measured.flows
+                curve = [{"flows": done, "rssMb": rss_mb(pid)}]
+                rate = max(summary["flowsPerSecond"], 1.0)
+                chunk = 0
+                while done < total_flows:
+                    duration = min(CHUNK_SECONDS_MAX, (total_flows - done) / rate * 1.05 + 2)
+                    print(f"  paced flows: {done:,}/{total_flows:,}, next chunk ~{duration:.0f} s", file=sys.stderr)
+                    chunk += 1
+                    result = _paced(sim.base_url, pacing, duration, selfie, f"rss{chunk}")
+                    ensure_alive(sim.process, log)
+                    if result.flows == 0:
+                        raise RuntimeError(f"no flow completed in a chunk: {result}; see {log}")
+                    done += result.flows
+                    curve.append({"flows": done, "rssMb": rss_mb(pid)})
+            rss_end = rss_mb(pid)
             callbacks = sink.settle(database, _completed_at)
         finally:
             sim.stop()
     return {
+        **summary,
         "readySeconds": ready_seconds,
-        "connections": connections,
-        "floor": floor.as_dict(),
-        "throughput": throughput.as_dict(),
-        "flowsPerSecond": throughput.flows / throughput.seconds,
-        "requestsPerFlow": throughput.requests / throughput.flows if throughput.flows else None,
-        "pollsPerFlow": throughput.polls / throughput.flows if throughput.flows else None,
-        "rpsRatio": throughput.rps / floor.rps,
+        "users": pacing.users,
+        "pollMs": pacing.poll_ms,
+        "verdict": verdict,
         "callbacks": callbacks,
         "rss": {
             "flows": done,
             "readyMb": rss_ready,
-            "afterWarmupMb": rss_warm,
             "endMb": rss_end,
             "growthMb": rss_end - rss_ready,
+            "curve": curve,
+            "samples": sampler.samples[:: max(1, len(sampler.samples) // 200)],
         },
-        "measuredAt": time.time(),
+        "log": str(log),
     }

@@ -27,7 +27,7 @@ def _fmt(value: Any, digits: int = 1) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:,.{digits}f}"
+        return f"{value:,.{2 if abs(value) < 10 else digits}f}"
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
@@ -42,58 +42,43 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
+def _load_row(name: str, load: dict[str, Any]) -> list[Any]:
+    return [name, load["rps"], load["p50_ms"], load["p99_ms"], load["errors"]]
+
+
+def _pair(a: Any, b: Any) -> str:
+    return f"{_fmt(a)} / {_fmt(b)}"
+
+
 def print_report(results: dict[str, Any]) -> None:
-    poll, flows = results["statusPoll"], results["flows"]
+    """Three tables on stdout: request loads, paced-flow figures beside the same-flow floor, and the goals."""
+    poll, flows, floor = results["statusPoll"], results["flows"], results["sameFlowFloor"]
     soak = poll["soak"]
     load_rows = [
-        [
-            "floor (status shape)",
-            poll["floor"]["rps"],
-            poll["floor"]["p50_ms"],
-            poll["floor"]["p99_ms"],
-            poll["floor"]["errors"],
-        ],
-        [
-            "status poll, IN_PROGRESS",
-            poll["status"]["rps"],
-            poll["status"]["p50_ms"],
-            poll["status"]["p99_ms"],
-            poll["status"]["errors"],
-        ],
-        [
-            f"soak {soak['sessions']} sessions @1 Hz, {soak['seconds']} s",
-            soak["rps"],
-            soak["p50_ms"],
-            soak["p99_ms"],
-            soak["errors"],
-        ],
-        [
-            "floor (flow connections)",
-            flows["floor"]["rps"],
-            flows["floor"]["p50_ms"],
-            flows["floor"]["p99_ms"],
-            flows["floor"]["errors"],
-        ],
-        [
-            "full flows (all requests)",
-            flows["throughput"]["rps"],
-            flows["throughput"]["p50_ms"],
-            flows["throughput"]["p99_ms"],
-            flows["throughput"]["errors"],
-        ],
+        _load_row("floor (status shape)", poll["floor"]),
+        _load_row("status poll, IN_PROGRESS", poll["status"]),
+        _load_row(f"soak {soak['sessions']} sessions @1 Hz, {soak['seconds']} s", soak),
+        _load_row(f"paced flows, {flows['users']} users (all requests)", flows["load"]),
+        _load_row("same-flow floor (all requests)", floor["load"]),
     ]
     print(_table(["load", "rps", "p50 ms", "p99 ms", "errors"], load_rows))
-    callbacks, rss = flows["callbacks"], flows["rss"]
-    other = [
-        ["flows per second", flows["flowsPerSecond"]],
-        ["requests per flow (polls)", f"{_fmt(flows['requestsPerFlow'])} ({_fmt(flows['pollsPerFlow'])})"],
-        ["callback latency p50 / p99 ms", f"{_fmt(callbacks['p50Ms'])} / {_fmt(callbacks['p99Ms'])}"],
-        ["callbacks received / missing", f"{_fmt(callbacks['received'])} / {_fmt(callbacks['missing'])}"],
-        [f"RSS ready -> after {rss['flows']:,} flows (MB)", f"{rss['readyMb']:.1f} -> {rss['endMb']:.1f}"],
-        ["start to ready (s), poll / flow server", f"{poll['readySeconds']:.2f} / {flows['readySeconds']:.2f}"],
+    callbacks, rss, verdict = flows["callbacks"], flows["rss"], flows["verdict"]
+    ratio = flows["flowsPerSecond"] / floor["flowsPerSecond"] if floor["flowsPerSecond"] else None
+    rows = [
+        ["completed flows/s", flows["flowsPerSecond"], floor["flowsPerSecond"]],
+        ["ratio to the same-flow floor", ratio, 1.0],
+        ["server CPU ms per flow", flows["cpuMsPerFlow"], floor["cpuMsPerFlow"]],
+        ["status polls per flow", flows["pollsPerFlow"], floor["pollsPerFlow"]],
+        ["confirm -> verdict p50 / p99 ms", _pair(verdict["p50Ms"], verdict["p99Ms"]), "immediate"],
+        ["completion -> callback p50 / p99 ms", _pair(callbacks["p50Ms"], callbacks["p99Ms"]), "-"],
+        ["callbacks received / missing", _pair(callbacks["received"], callbacks["missing"]), "-"],
+        [f"RSS ready -> after {rss['flows']:,} flows (MB)", f"{rss['readyMb']:.1f} -> {rss['endMb']:.1f}", "-"],
+        ["start to ready (s), poll / flow server", _pair(poll["readySeconds"], flows["readySeconds"]), "-"],
     ]
     print()
-    print(_table(["figure", "value"], other))
+    print(_table(["paced flow figure", "simulator", "same-flow floor"], rows))
+    if len(rss["curve"]) > 1:
+        print("\nRSS curve: " + ", ".join(f"{p['flows']:,} flows {p['rssMb']:.0f} MB" for p in rss["curve"]))
     print()
     goal_rows = [
         [g["goal"], g["value"], g["target"], {True: "met", False: "MISSED", None: "-"}[g["met"]]]

@@ -124,6 +124,9 @@ def _bind(host: str, port: int) -> socket.socket:
     # Accepted sockets inherit it: without it uvloop leaves Nagle on and keep-alive clients wait ~40 ms a reply.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
+    # Listening from the start: a client that connects while the lifespan still starts waits in the backlog
+    # instead of being refused (the "simulator ready" line is logged before uvicorn itself calls listen()).
+    sock.listen(2048)
     sock.set_inheritable(True)
     return sock
 

@@ -126,8 +126,14 @@ def start_child(
     extra_args: Sequence[str] = (),
     env: dict[str, str] | None = None,
     timeout: float = 30.0,
+    log_path: Path | None = None,
 ) -> ChildSimulator:
-    """`onekyc-sim serve` as a child process; returns once it logged that it is ready."""
+    """`onekyc-sim serve` as a child process; returns once it logged that it is ready.
+
+    `log_path`, when given, receives every line the child writes to stderr (its JSON log), kept for
+    after-the-fact reading (the benchmark keeps it beside its results). Raises RuntimeError when the child
+    exits or stays silent for `timeout` seconds before it is ready.
+    """
     port = port or free_port()
     command = [
         sys.executable,
@@ -157,8 +163,12 @@ def start_child(
     def pump() -> None:
         # Until ready, hand lines over; afterwards keep draining the pipe so the child never blocks.
         assert process.stderr is not None
-        with process.stderr:
+        log = log_path.open("a", encoding="utf-8") if log_path is not None else None
+        with process.stderr, log or contextlib.nullcontext():
             for line in process.stderr:
+                if log is not None:
+                    log.write(line)
+                    log.flush()
                 if not started.is_set():
                     lines.put(line)
         lines.put(None)

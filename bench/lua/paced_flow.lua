@@ -1,22 +1,32 @@
--- Full flows, one connection per thread (wrk -t N -c N): partner token -> Initiate Flow -> presign ->
--- upload -> confirm -> status polls until the verdict -> Get Submission Details, then the next flow.
--- args: selfie file, flows quota per thread (0: no quota), session id prefix.
+-- One virtual SDK user per wrk thread (wrk -t N -c N), driving the flow as the vendor's SDK does: the partner
+-- token fetched once and cached, then per flow Initiate Flow -> presign -> upload -> confirm -> a status poll
+-- every POLL_MS until the next action is known -> Get Submission Details.
+-- args: selfie file, poll interval (ms), session id prefix, first-poll jitter seed.
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 
 local CLIENT_ID = "b31fa508-331c-4e9e-9a60-b0f28c3f7e13"
 local PASS_KEY = "2c7b2893-e49f-4cf3-89e6-1b9c5bf0500b"
-local selfie, quota, prefix, id
+local selfie, poll_ms, prefix, id
 local step = "token"
 local started = 0
+local pause = 0
 local partner_token, user_token, session, submission, upload_path
 
 function init(args)
   local file = assert(io.open(args[1], "rb"))
   selfie = file:read("*a")
   file:close()
-  quota = tonumber(args[2] or "0")
-  prefix = args[3] or "bench"
+  poll_ms = tonumber(args[2] or "500")
+  prefix = args[3] or "paced"
   id = wrk.thread:get("id")
+  -- Users start spread over one poll interval, as real users do not all press the button at once.
+  pause = (id * 37) % math.max(poll_ms, 1)
+end
+
+function delay()
+  local wait = pause
+  pause = 0
+  return wait
 end
 
 local function sdk_headers()
@@ -65,17 +75,20 @@ local function advance(body)
   elseif step == "upload" then
     return "confirm"
   elseif step == "confirm" then
+    pause = poll_ms
     return "status"
   elseif step == "status" then
     count("polls")
-    if body:find('"status":"IN_PROGRESS"', 1, true) then return "status" end
+    if body:find('"nextAction":"STATUS"', 1, true) then
+      pause = poll_ms
+      return "status"
+    end
     if not body:find('"nextAction":"EXIT"', 1, true) then return nil end
     return "details"
   end
   if not body:find('"result":"VALID"', 1, true) then return nil end
   count("flows")
-  if quota > 0 and counters.flows >= quota then wrk.thread:stop() end
-  return "token"
+  return "initiate"
 end
 
 function response(status, headers, body)
@@ -83,6 +96,8 @@ function response(status, headers, body)
   if status == 200 then following = advance(body) end
   if following == nil then
     count("bad")
+    -- Start over with a fresh partner token, after one poll interval (as an SDK backs off).
+    pause = poll_ms
     following = "token"
   end
   step = following

@@ -139,7 +139,7 @@ def run(
     out = out or sys.stdout
     started = time.perf_counter()
     loaded, invalid = load_all(paths or [BUILTIN_DIR])
-    outcomes = [Outcome(Path(e.path).stem, Path(e.path), 0.0, error="; ".join(e.problems)) for e in invalid]
+    outcomes = [Outcome(e.name, Path(e.path), 0.0, error="; ".join(e.located())) for e in invalid]
     total = len(loaded) + len(invalid)
     target = base_url or "a fresh in-process simulator"
     print(f"replaying {total} scenario file(s) against {target}", file=out)

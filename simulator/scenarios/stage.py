@@ -110,6 +110,10 @@ class Stage:
         callbacks: list[dict[str, Any]] = found["callbacks"]
         return callbacks
 
+    async def callback_records(self, client_id: str) -> list[dict[str, Any]]:
+        """The partner's callbacks in order of creation, each with its delivery attempts."""
+        return [await self.admin("GET", f"/_sim/callbacks/{c['id']}") for c in await self.callbacks(client_id)]
+
 
 def next_attempt_at(callbacks: list[dict[str, Any]]) -> float | None:
     times = [parse_iso(c["nextAttemptAt"]) for c in callbacks if c["state"] == "pending" and c.get("nextAttemptAt")]

@@ -72,7 +72,10 @@ class AttemptScript(Model):
         None, max_length=500, description="The status endpoint's errorMessage for outcome ERROR."
     )
     after_seconds: float | None = Field(
-        None, ge=0, description="Processing ends this many seconds (simulator clock) after confirm."
+        None,
+        ge=0,
+        description="Processing ends this many seconds (simulator clock) after confirm, whatever "
+        "--processing-delay-seconds says.",
     )
     after_polls: int | None = Field(
         None,

@@ -15,7 +15,6 @@ of the one it redelivers.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 from dataclasses import replace
@@ -172,15 +171,7 @@ def request_headers(config: CallbackConfig) -> dict[str, str]:
         "user-agent": USER_AGENT,
         **config.headers,
     }
-    auth = config.auth
-    if auth.type == "basic":
-        pair = f"{auth.username}:{auth.password}".encode()
-        headers["authorization"] = f"Basic {base64.b64encode(pair).decode()}"
-    elif auth.type == "bearer":
-        headers["authorization"] = f"Bearer {auth.token}"
-    elif auth.type == "api_key":
-        headers[auth.header] = auth.value or ""
-    return headers
+    return headers | config.auth.headers()
 
 
 def retry_schedule(svc: Services, config: CallbackConfig) -> list[float]:
@@ -230,8 +221,7 @@ async def deliver(svc: Services, job: JobRecord) -> None:
         state, next_at = CallbackState.GIVEN_UP, None
     else:
         state, next_at = CallbackState.PENDING, now + schedule[number - 1]
-    secret = [config.auth.header] if config.auth.type == "api_key" else []
-    shown = redact_headers(headers, secret)
+    shown = redact_headers(headers, config.auth.secret_headers())
     attempt = CallbackAttemptRecord(number, now, duration, config.method, url, shown, status, answer, error)
     await svc.repo.record_callback_attempt(AttemptOutcome(callback.id, job.id, attempt, state, next_at), now)
     journal_outbound(

@@ -72,7 +72,13 @@ def completed_view(record: SubmissionRecord, verdict: Verdict, now: float) -> Su
 
 
 def plan_callbacks(
-    svc: Services, done: SubmissionRecord, session: SessionRecord, plan: dict[str, Any], now: float
+    svc: Services,
+    done: SubmissionRecord,
+    session: SessionRecord,
+    plan: dict[str, Any],
+    now: float,
+    *,
+    has_reference: bool | None = None,
 ) -> list[NewCallback]:
     """The callbacks a finished submission sends, honouring the plan's `callback` script.
 
@@ -82,7 +88,7 @@ def plan_callbacks(
     script = plan.get("callback") or {}
     delay = max(0.0, float(script.get("delaySeconds") or 0.0))
     copies = 1 + max(0, int(script.get("duplicates") or 0))
-    body = callback_body(done, session, selfie_url(svc, done))
+    body = callback_body(done, session, selfie_url(svc, done), has_reference=has_reference)
     drafts = []
     for n in range(copies):
         draft = _draft(svc, done, body, "completion" if n == 0 else "duplicate", now + delay)
@@ -133,7 +139,8 @@ async def trigger_callback(svc: Services, submission_id: str) -> CallbackRecord:
         )
     session = await svc.repo.get_session(submission.session_key)
     assert session is not None
-    body = callback_body(submission, session, selfie_url(svc, submission))
+    has_reference = await svc.repo.reference_fetch_of(submission.id) is not None
+    body = callback_body(submission, session, selfie_url(svc, submission), has_reference=has_reference)
     return await _enqueue(svc, _draft(svc, submission, body, "trigger", svc.clock.now()))
 
 

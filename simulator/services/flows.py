@@ -361,6 +361,7 @@ class Details:
     submission: SubmissionRecord
     session: SessionRecord
     selfie_url: str | None
+    has_reference: bool = False
 
 
 async def submission_details(
@@ -391,4 +392,7 @@ async def submission_details(
             raise BadRequest("1552", "SUBMISSION_DOES_NOT_EXIST")
     session_record = await svc.repo.get_session(submission.session_key)
     assert session_record is not None
-    return Details(submission, session_record, selfie_url(svc, submission))
+    has_reference = session_record.reference_image_url is not None
+    if not has_reference:  # else it may have come from the partner's reference-image endpoint
+        has_reference = await svc.repo.reference_fetch_of(submission.id) is not None
+    return Details(submission, session_record, selfie_url(svc, submission), has_reference)

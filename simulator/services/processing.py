@@ -50,7 +50,12 @@ async def complete_submission(
         verdict = reference.reference_verdict(fetch) or verdict
     now = svc.clock.now()
     done = callbacks.completed_view(record, verdict, now)
-    outbox = callbacks.plan_callbacks(svc, done, session, plan, now) if session is not None else []
+    has_reference = fetch is not None
+    outbox = (
+        callbacks.plan_callbacks(svc, done, session, plan, now, has_reference=has_reference)
+        if session is not None
+        else []
+    )
     try:
         record = await svc.repo.complete(record.id, record.session_key, verdict, now, cause, outbox)
     except StaleStateError:

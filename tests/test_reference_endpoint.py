@@ -19,6 +19,8 @@ from conftest import BASE_URL, Sim
 
 from simulator.client import VendorClient, sample_jpeg
 from simulator.partners import SAMPLE_CLIENT_ID
+from simulator.scenarios.loader import ScenarioFileError, load_file
+from simulator.scenarios.replay import replay_scenarios
 from simulator.settings import Settings
 from simulator.testing_receiver import Receiver, Reply
 
@@ -57,7 +59,9 @@ async def _fetch(sim: Sim, submission_id: str) -> dict[str, Any]:
 
 async def test_get_with_user_details_answering_a_url(sim: Sim, vendor: VendorClient, partner: Receiver) -> None:
     partner.route("/ktp/user-77.jpg", Reply.image(IMAGE))
-    partner.route("/reference-image", Reply(200, json.dumps({"referenceImageUrl": partner.url_for("/ktp/user-77.jpg")}).encode()))
+    partner.route(
+        "/reference-image", Reply(200, json.dumps({"referenceImageUrl": partner.url_for("/ktp/user-77.jpg")}).encode())
+    )
     config = await _configure(
         sim, url=partner.url_for("/reference-image"), auth={"type": "api_key", "header": "x-partner-key", "value": "k1"}
     )
@@ -82,7 +86,9 @@ async def test_get_with_user_details_answering_a_url(sim: Sim, vendor: VendorCli
         "image",
     )
 
-    journal = (await sim.http.get("/_sim/requests", params={"partnerSessionId": "ep-url", "direction": "outbound"})).json()
+    journal = (
+        await sim.http.get("/_sim/requests", params={"partnerSessionId": "ep-url", "direction": "outbound"})
+    ).json()
     kinds = [(r["kind"], r["method"], r["status"]) for r in journal["requests"]]
     assert ("reference-endpoint", "GET", 200) in kinds
     assert ("reference", "GET", 200) in kinds
@@ -101,7 +107,11 @@ async def test_get_with_user_details_answering_a_url(sim: Sim, vendor: VendorCli
 async def test_post_with_bearer_answering_the_image_bytes(sim: Sim, vendor: VendorClient, partner: Receiver) -> None:
     partner.route("/ref", Reply(200, IMAGE, "application/octet-stream"))
     await _configure(
-        sim, url=partner.url_for("/ref"), method="POST", auth={"type": "bearer", "token": "t0k"}, headers={"x-env": "qa"}
+        sim,
+        url=partner.url_for("/ref"),
+        method="POST",
+        auth={"type": "bearer", "token": "t0k"},
+        headers={"x-env": "qa"},
     )
     submission_id, details = await _run(sim, vendor, "ep-bytes")
     [asked] = partner.requests
@@ -117,14 +127,27 @@ async def test_post_with_bearer_answering_the_image_bytes(sim: Sim, vendor: Vend
     [
         (Reply(500, b'{"error":"db down"}'), "http_error", "ERROR", "VERIFICATION_FAILED", "(HTTP 500)"),
         (Reply(204, b""), "http_error", "ERROR", "VERIFICATION_FAILED", "(HTTP 204)"),
-        (Reply(302, b"", "text/plain", (("location", "/elsewhere"),)), "http_error", "ERROR", "VERIFICATION_FAILED", "(HTTP 302)"),
+        (
+            Reply(302, b"", "text/plain", (("location", "/elsewhere"),)),
+            "http_error",
+            "ERROR",
+            "VERIFICATION_FAILED",
+            "(HTTP 302)",
+        ),
         (Reply(200, b'{"url": "x"}'), "bad_answer", "ERROR", "VERIFICATION_FAILED", "without an http(s)"),
         (Reply.html("<p>no image</p>"), "not_image", "COMPLETED", "REFERENCE_IMAGE_VALIDATION_FAILED", None),
     ],
     ids=["500", "204", "302", "json-without-url", "html"],
 )
 async def test_endpoint_failures_end_as_the_vendor_rule_says(
-    sim: Sim, vendor: VendorClient, partner: Receiver, reply: Reply, outcome: str, status: str, reason: str, message: str | None
+    sim: Sim,
+    vendor: VendorClient,
+    partner: Receiver,
+    reply: Reply,
+    outcome: str,
+    status: str,
+    reason: str,
+    message: str | None,
 ) -> None:
     partner.route("/ref", reply)
     await _configure(sim, url=partner.url_for("/ref"))
@@ -170,7 +193,11 @@ async def test_a_url_from_initiate_flow_wins_and_no_config_changes_nothing(
     partner.route("/given.jpg", Reply.image(IMAGE))
     partner.route("/ref", Reply(500))
     await _configure(sim, url=partner.url_for("/ref"))
-    body = {"flow": "STANDALONE_LIVENESS", "source": "SDK", "additionalDetails": {"referenceImageUrl": partner.url_for("/given.jpg")}}
+    body = {
+        "flow": "STANDALONE_LIVENESS",
+        "source": "SDK",
+        "additionalDetails": {"referenceImageUrl": partner.url_for("/given.jpg")},
+    }
     sdk = await vendor.launch("ep-given", body=body)
     await vendor.capture(sdk)
     await sim.advance(2)
@@ -213,9 +240,53 @@ async def test_configured_in_the_partners_file(sim_factory: Any, tmp_path: Path,
     config.write_text(yaml.safe_dump({"partners": [entry]}))
     settings = Settings(database=str(tmp_path / "f.db"), public_base_url=BASE_URL, frozen_clock=True, config=config)
     sim: Sim = await sim_factory(settings)
-    vendor = sim.vendor(client_id="file-partner", pass_key="file-pass", onboarding_partner="FILE-SDK-STANDALONE_LIVENESS")
+    vendor = sim.vendor(
+        client_id="file-partner", pass_key="file-pass", onboarding_partner="FILE-SDK-STANDALONE_LIVENESS"
+    )
     submission_id, details = await _run(sim, vendor, "ep-file")
     [asked] = partner.requests
     assert asked.headers["authorization"] == "Basic " + base64.b64encode(b"iab:s3cret").decode()
     assert (details["status"], details["result"]) == ("COMPLETED", "VALID")
     assert (await _fetch(sim, submission_id))["outcome"] == "image"
+
+
+# -- scripted in a scenario file: the replay runner's partner plays the endpoint ---------------
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "image", "status", "reason"),
+    [
+        ("url", "ok", "COMPLETED", ""),
+        ("url", "missing", "ERROR", "VERIFICATION_FAILED"),
+        ("image", "ok", "COMPLETED", ""),
+        ("image", "error", "ERROR", "VERIFICATION_FAILED"),
+        ("image", "not-an-image", "COMPLETED", "REFERENCE_IMAGE_VALIDATION_FAILED"),
+        ("image", "unreachable", "ERROR", "VERIFICATION_FAILED"),
+    ],
+)
+async def test_a_scenario_scripts_the_endpoint(
+    sim: Sim, tmp_path: Path, endpoint: str, image: str, status: str, reason: str
+) -> None:
+    path = tmp_path / "ep.yaml"
+    path.write_text(
+        "name: ep\ndescription: d\nattempts:\n  - {outcome: PASS, after_seconds: 2}\n"
+        f"replay:\n  reference_image: {image}\n  reference_endpoint: {endpoint}\n"
+        f"expect:\n  details: {{status: {status}, reason_code: '{reason}'}}\n",
+        encoding="utf-8",
+    )
+    [outcome] = await replay_scenarios([load_file(path)], sim.http)
+    assert outcome.passed, outcome.mismatches
+    assert outcome.run is not None
+    journal = await sim.http.get(
+        "/_sim/requests", params={"partnerSessionId": outcome.run.partner_session_id, "direction": "outbound"}
+    )
+    kinds = [r["kind"] for r in journal.json()["requests"]]
+    assert "reference-endpoint" in kinds
+    assert ("reference" in kinds) is (endpoint == "url")
+
+
+def test_reference_endpoint_needs_a_reference_image(tmp_path: Path) -> None:
+    path = tmp_path / "ep.yaml"
+    path.write_text("name: ep\ndescription: d\nreplay:\n  reference_endpoint: url\n", encoding="utf-8")
+    with pytest.raises(ScenarioFileError, match="reference_endpoint needs a reference_image"):
+        load_file(path)

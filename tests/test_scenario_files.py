@@ -113,7 +113,10 @@ def _write(tmp_path: Path, text: str, name: str = "broken.yaml") -> Path:
         ("name: x\ndescription: d\nmagic_image: images/none.jpg\n", "broken.yaml: magic_image: no such file"),
         ("- just\n- a list\n", "broken.yaml: (file): a scenario file is a YAML mapping"),
         ("name: [unclosed\n", "broken.yaml:2:1: not valid YAML: while parsing a flow sequence; expected ',' or ']'"),
-        ("name: x\ndescription: d\nattempts:\n  - outcome: PASS\n   after: 3\n", "broken.yaml:5:4: not valid YAML: while parsing a block collection"),
+        (
+            "name: x\ndescription: d\nattempts:\n  - outcome: PASS\n   after: 3\n",
+            "broken.yaml:5:4: not valid YAML: while parsing a block collection",
+        ),
     ],
 )
 def test_malformed_files_name_the_file_line_and_field(tmp_path: Path, text: str, problem: str) -> None:

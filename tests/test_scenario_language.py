@@ -153,7 +153,11 @@ async def test_error_message_and_details_fields_are_checked(sim: Sim, tmp_path: 
     )
     outcome, report = await _replay(sim, path)
     assert [(m.step, m.expected, m.actual) for m in outcome.mismatches] == [
-        ("attempt 1, poll 2", "{status: ERROR, error_message: Something else}", "{status: ERROR, error_message: Face detection failed}"),
+        (
+            "attempt 1, poll 2",
+            "{status: ERROR, error_message: Something else}",
+            "{status: ERROR, error_message: Face detection failed}",
+        ),
         (
             "details",
             "{submissionDetails.verificationResults.liveness.result: true, flow: STANDALONE_LIVENESS}",
@@ -212,7 +216,9 @@ def test_description_is_required(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_readme_gives_cumulative_callback_retry_times() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    assert "| since the first attempt (default) | 0 s | 10 s | 40 s | 2 min 40 s | 12 min 40 s | 42 min 40 s |" in readme
+    assert (
+        "| since the first attempt (default) | 0 s | 10 s | 40 s | 2 min 40 s | 12 min 40 s | 42 min 40 s |" in readme
+    )
 
 
 # -- timing precedence ------------------------------------------------------------------------

@@ -1,12 +1,12 @@
 """Faults a scenario injects on vendor endpoints: which endpoints, which errors, when one fires.
 
-A fault answers one call of one endpoint, within one partner session, with an HTTP error status,
-added latency or a dropped connection. A status the vendor documents for that endpoint answers with the
-vendor's error envelope; any other 4xx/5xx (a load balancer's 502, 503, 504, a rate limiter's 429) is
-what the API gateway in front of the vendor service would answer: `gateway_body`. It fires on given call numbers (counted per partner session and
-endpoint, starting at 1) or with a probability drawn per call. Draws come from the caller: either
-`seeded_draw` (a pure function of the fault's own seed, so every session and every run sees the same
-sequence) or the simulator's seeded id factory.
+A fault answers one call of one endpoint, within one partner session, with an HTTP error status, added latency
+or a dropped connection. A status the vendor documents for that endpoint answers with the vendor's error
+envelope; any other 4xx/5xx (a load balancer's 502, 503, 504, a rate limiter's 429) is what the API gateway in
+front of the vendor service would answer: `gateway_body`. It fires on given call numbers (counted per partner
+session and endpoint, starting at 1) or with a probability drawn per call. Draws come from the caller: either
+`seeded_draw` (a pure function of the fault's own seed, so every session and every run sees the same sequence)
+or the simulator's seeded id factory.
 """
 
 from __future__ import annotations

@@ -128,7 +128,8 @@ class FaultScript(Model):
         None, description="Override the documented error code (keep to vendor values; vendor-documented statuses only)."
     )
     cause: str | None = Field(
-        None, description="Override the documented error cause (keep to vendor values; vendor-documented statuses only)."
+        None,
+        description="Override the documented error cause (keep to vendor values; vendor-documented statuses only).",
     )
     headers: dict[HeaderName, HeaderValue] = Field(
         default_factory=dict,
@@ -190,7 +191,9 @@ class FaultAnswer:
     headers: dict[str, str]
 
     def describe(self) -> str:
-        what = f"{self.vendor[0]} {self.vendor[1]}" if self.vendor else f"gateway {gateway_body(self.status)['message']!r}"
+        what = (
+            f"{self.vendor[0]} {self.vendor[1]}" if self.vendor else f"gateway {gateway_body(self.status)['message']!r}"
+        )
         extra = "".join(f", {name}: {value}" for name, value in self.headers.items())
         return f"HTTP {self.status} {what}{extra}"
 

@@ -17,10 +17,8 @@ import httpx
 from simulator.client import SdkSession, VendorClient, sample_jpeg
 from simulator.scenarios.loader import LoadedScenario
 from simulator.scenarios.observed import AttemptRun, Call, CallbackOutcome, Delivery, Run
-from simulator.scenarios.schema import ReferenceImage
+from simulator.scenarios.partner_reference import initiate_reference_url
 from simulator.scenarios.stage import Stage, next_attempt_at
-from simulator.testing_receiver import Reply
-from simulator.testing_server import free_port
 
 MAX_ATTEMPTS = 20
 MAX_SETTLE_STEPS = 2000
@@ -87,21 +85,6 @@ class Player:
             return sample_jpeg()
         return self.scenario.resolve(selfies[min(attempt, len(selfies)) - 1]).read_bytes()
 
-    def reference_url(self) -> str | None:
-        kind = self.replay.reference_image
-        if kind is ReferenceImage.NONE:
-            return None
-        if kind is ReferenceImage.UNREACHABLE:
-            return f"http://127.0.0.1:{free_port()}/reference.jpg"
-        path = f"/reference/{self.run.partner_session_id}.jpg"
-        reply = {
-            ReferenceImage.OK: Reply.image(sample_jpeg((90, 90, 90))),
-            ReferenceImage.MISSING: Reply(404, b"not found", "text/plain"),
-            ReferenceImage.NOT_AN_IMAGE: Reply(200, b"this is not an image", "text/plain"),
-        }[kind]
-        self.stage.endpoint.route(path, reply)
-        return self.stage.endpoint.url_for(path)
-
     async def play(self) -> Run:
         self.stage.endpoint.script_path(self.callback_path, *self.replay.callback_answers)
         sdk = await self.launch()
@@ -118,7 +101,7 @@ class Player:
             return None
         self.vendor.partner_token = str(token.data.get("token"))
         body: dict[str, object] = {"flow": "STANDALONE_LIVENESS", "source": "SDK"}
-        reference = self.reference_url()
+        reference = initiate_reference_url(self.stage.endpoint, self.replay, self.run.partner_session_id)
         if reference is not None:
             body["additionalDetails"] = {"referenceImageUrl": reference}
         psid = self.run.partner_session_id
@@ -215,12 +198,12 @@ class Player:
             except ValueError:
                 body = {"unreadable": request.body[:200].decode("utf-8", "replace")}
             body = body if isinstance(body, dict) else {"unreadable": str(body)[:200]}
-            attempt = self.run.attempt_of(body.get("submissionId"))
-            self.run.callbacks.append(Delivery(attempt, body, answered, request.body))
+            number = self.run.attempt_of(body.get("submissionId"))
+            self.run.callbacks.append(Delivery(number, body, answered, request.body))
         for record in await self.stage.callback_records(self.vendor.client_id):
             answers = [a.get("statusCode") for a in record.get("attempts", [])]
-            attempt = self.run.attempt_of(record.get("submissionId"))
-            self.run.callback_outcomes.append(CallbackOutcome(attempt, record["cause"], record["state"], answers))
+            number = self.run.attempt_of(record.get("submissionId"))
+            self.run.callback_outcomes.append(CallbackOutcome(number, record["cause"], record["state"], answers))
         if not self.run.attempts:
             return
         self.vendor.partner_token = None  # a long settle may outlive the partner token: the partner fetches one

@@ -12,7 +12,7 @@ import json
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from simulator.domain.scenario import MAGIC_USER_ID_PATTERN, NAME_PATTERN, Behaviour, Code, Model, Script
 
@@ -24,7 +24,16 @@ class ReferenceImage(StrEnum):
     OK = "ok"
     MISSING = "missing"
     NOT_AN_IMAGE = "not-an-image"
+    ERROR = "error"
     UNREACHABLE = "unreachable"
+
+
+class ReferenceEndpoint(StrEnum):
+    """How the simulator learns of the reference image: from Initiate Flow, or from the partner's endpoint."""
+
+    NONE = "none"
+    URL = "url"
+    IMAGE = "image"
 
 
 class Replay(Model):
@@ -45,8 +54,17 @@ class Replay(Model):
     )
     reference_image: ReferenceImage = Field(
         ReferenceImage.NONE,
-        description="Send additionalDetails.referenceImageUrl, served by the runner's partner: ok (a JPEG), "
-        "missing (404), not-an-image (text/plain), unreachable (a closed port). none: no reference image.",
+        description="The partner's reference image, served by the runner: ok (a JPEG), missing (404), "
+        "not-an-image (text/plain), error (500), unreachable (a closed port). none: no reference image. "
+        "Sent as additionalDetails.referenceImageUrl unless reference_endpoint says otherwise.",
+    )
+    reference_endpoint: ReferenceEndpoint = Field(
+        ReferenceEndpoint.NONE,
+        description="none: the URL goes in Initiate Flow. Else Initiate Flow carries none and the runner's "
+        "partner is registered with a Get Reference Image endpoint (GET, user details in the query) that "
+        'answers url: 200 {"referenceImageUrl": ...} (the URL then serves what reference_image says) or '
+        "image: what reference_image says, itself (ok: the JPEG bytes, missing: 404, error: 500, unreachable: "
+        "the endpoint is on a closed port).",
     )
     callback_answers: list[int] = Field(
         default_factory=list,
@@ -60,6 +78,12 @@ class Replay(Model):
         ge=0,
         description="After the SDK is done, advance the clock up to this far while callbacks are still pending.",
     )
+
+    @model_validator(mode="after")
+    def _reference(self) -> Replay:
+        if self.reference_endpoint is not ReferenceEndpoint.NONE and self.reference_image is ReferenceImage.NONE:
+            raise ValueError("reference_endpoint needs a reference_image (ok, missing, not-an-image, error, ...)")
+        return self
 
 
 class ResponseExpectation(Model):
@@ -129,7 +153,9 @@ class CallbackExpectation(Model):
     status: str | None = Field(None, description="COMPLETED or ERROR.")
     result: str | None = Field(None, description="VALID or INVALID; absent for ERROR.")
     reason_code: str | None = Field(None, description='reasonCode: "" when valid, e.g. NOT_LIVE, VERIFICATION_FAILED.')
-    answered: int | None = Field(None, description="The HTTP status the partner's endpoint answered this delivery with.")
+    answered: int | None = Field(
+        None, description="The HTTP status the partner's endpoint answered this delivery with."
+    )
 
 
 class CallbackState(StrEnum):

@@ -166,7 +166,10 @@ async def timeline(svc: Services, session: SessionRecord) -> list[dict[str, Any]
         at = fetch.fetched_at or fetch.created_at
         via = " (from the partner's reference-image endpoint)" if session.reference_image_url is None else ""
         summary = f"reference image fetch {fetch.state}{via}" + (f": {fetch.outcome}" if fetch.outcome else "")
-        details = fetch.to_json() | {"url": redact_text(fetch.url), "finalUrl": redact_text(fetch.final_url or "") or None}
+        details = fetch.to_json() | {
+            "url": redact_text(fetch.url),
+            "finalUrl": redact_text(fetch.final_url or "") or None,
+        }
         fetched = {"type": "referenceFetch", "at": iso_ms(at), "summary": summary, "fetch": details}
         events.append(((at, 2, 0, float(fetch.id)), fetched))
     for n, cb in enumerate(await svc.repo.callbacks_of_session(session.key)):

@@ -1,7 +1,8 @@
 """Processing: the end of a confirmed submission, from the job table or the Nth status poll.
 
 When the submission has a reference-image fetch (a URL from Initiate Flow, or the partner's
-reference-image endpoint), completion waits for it and lets a failed fetch override the planned verdict; the partner callbacks are written with the state change (the outbox).
+reference-image endpoint), completion waits for it and lets a failed fetch override the planned verdict;
+the partner callbacks are written with the state change (the outbox).
 """
 
 from __future__ import annotations

@@ -85,7 +85,11 @@ def reference_source(svc: Services, session: SessionRecord) -> ReferenceSource |
 
 def user_details(session: SessionRecord) -> dict[str, str]:
     """What the simulator tells the partner's endpoint about the user (the flow's "User Details")."""
-    return {"userId": session.user_id, "userIdType": session.user_id_type, "partnerSessionId": session.partner_session_id}
+    return {
+        "userId": session.user_id,
+        "userIdType": session.user_id_type,
+        "partnerSessionId": session.partner_session_id,
+    }
 
 
 def request_headers(config: ReferenceImageConfig, with_body: bool) -> dict[str, str]:
@@ -122,7 +126,9 @@ async def _call(svc: Services, config: ReferenceImageConfig, url: str, details: 
             body = await read_capped(response, cap)
             return EndpointCall(response.status_code, response.headers.get("content-type", ""), body, watch.ms())
     except (TimeoutError, httpx.HTTPError, httpx.InvalidURL) as exc:
-        return EndpointCall(None, "", CappedBody(b"", 0, False), watch.ms(), describe_error(exc, config.timeout_seconds))
+        return EndpointCall(
+            None, "", CappedBody(b"", 0, False), watch.ms(), describe_error(exc, config.timeout_seconds)
+        )
 
 
 def _answered_url(call: EndpointCall) -> str | None:
@@ -149,18 +155,36 @@ async def _result(svc: Services, pending: ReferenceFetchRecord, url: str, call: 
         return FetchResult("unreachable", url, 0, call.duration_ms, error=f"reference-image endpoint: {call.error}")
     if call.status != 200:
         error = f"the reference-image endpoint answered HTTP {call.status}; any non-200 is an error"
-        return FetchResult("http_error", url, 0, call.duration_ms, call.status, call.content_type or None,
-                           call.body.bytes_read, error=error, response_excerpt=shown)
+        return FetchResult(
+            "http_error",
+            url,
+            0,
+            call.duration_ms,
+            call.status,
+            call.content_type or None,
+            call.body.bytes_read,
+            error=error,
+            response_excerpt=shown,
+        )
     if _is_json(call.content_type):
         image_url = _answered_url(call)
         if image_url is None:
             error = f'the reference-image endpoint answered 200 JSON without an http(s) "{URL_FIELD}"'
-            return FetchResult("bad_answer", url, 0, call.duration_ms, 200, call.content_type,
-                               call.body.bytes_read, error=error, response_excerpt=shown)
+            return FetchResult(
+                "bad_answer",
+                url,
+                0,
+                call.duration_ms,
+                200,
+                call.content_type,
+                call.body.bytes_read,
+                error=error,
+                response_excerpt=shown,
+            )
         fetched = await reference.download(svc, image_url)
         await reference.journal_fetch(svc, pending, image_url, fetched)
         return fetched
-    outcome, sniffed, error = reference.judge_image(call.body, svc.settings.reference_max_bytes)
+    outcome, sniffed, problem = reference.judge_image(call.body, svc.settings.reference_max_bytes)
     image = outcome == "image"
     return FetchResult(
         outcome,
@@ -171,7 +195,7 @@ async def _result(svc: Services, pending: ReferenceFetchRecord, url: str, call: 
         sniffed or call.content_type or None,
         call.body.bytes_read,
         data=call.body.data if image else None,
-        error=error,
+        error=problem,
         response_excerpt=None if image else shown,
     )
 

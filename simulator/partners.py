@@ -57,7 +57,7 @@ CallbackAuth = EndpointAuth
 """The callback's auth (the same model as every partner endpoint's)."""
 
 
-class PartnerEndpoint(BaseModel):
+class PartnerEndpointConfig(BaseModel):
     """One endpoint of the partner backend the simulator calls: URL, auth, extra headers, time limit."""
 
     model_config = ConfigDict(extra="forbid")
@@ -75,7 +75,7 @@ class PartnerEndpoint(BaseModel):
         return url
 
 
-class CallbackConfig(PartnerEndpoint):
+class CallbackConfig(PartnerEndpointConfig):
     """Where and how the partner's callback is called when a submission completes."""
 
     method: Literal["POST", "PUT", "PATCH"] = "POST"
@@ -91,7 +91,7 @@ class CallbackConfig(PartnerEndpoint):
         return schedule
 
 
-class ReferenceImageConfig(PartnerEndpoint):
+class ReferenceImageConfig(PartnerEndpointConfig):
     """The partner's "Get Reference Image" endpoint (DESIGN §2 step 4), asked when Initiate Flow gave no URL.
 
     GET sends the user details as query parameters (`userId`, `userIdType`, `partnerSessionId`), POST as

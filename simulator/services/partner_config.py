@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from simulator.errors import BadRequest, NotFound
-from simulator.partners import CallbackConfig, Partner, PartnerEndpoint, ReferenceImageConfig, load_partners
+from simulator.partners import CallbackConfig, Partner, PartnerEndpointConfig, ReferenceImageConfig, load_partners
 
 if TYPE_CHECKING:
     from simulator.services.container import Services
@@ -93,7 +93,7 @@ async def patch_reference_image(svc: Services, client_id: str, body: dict[str, A
     return await _patch_endpoint(svc, client_id, "reference_image", body)
 
 
-_ENDPOINTS: dict[str, tuple[type[PartnerEndpoint], str]] = {
+_ENDPOINTS: dict[str, tuple[type[PartnerEndpointConfig], str]] = {
     "callback": (CallbackConfig, "The callback config"),
     "reference_image": (ReferenceImageConfig, "The reference-image endpoint config"),
 }
@@ -102,7 +102,7 @@ _ENDPOINTS: dict[str, tuple[type[PartnerEndpoint], str]] = {
 async def _patch_endpoint(svc: Services, client_id: str, field: str, body: dict[str, Any]) -> Partner:
     partner = partner_of(svc, client_id)
     model, what = _ENDPOINTS[field]
-    current: PartnerEndpoint = getattr(partner, field)
+    current: PartnerEndpointConfig = getattr(partner, field)
     try:
         config = model.model_validate(current.model_dump(mode="json") | body)
     except ValidationError as exc:

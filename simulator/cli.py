@@ -48,7 +48,11 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--seed", type=int, help="deterministic ids, tokens and random faults")
     serve.add_argument("--strict", action="store_true", default=None, help="drop fields the vendor does not document")
     serve.add_argument("--frozen-clock", action="store_true", default=None, help="start with the clock frozen")
-    serve.add_argument("--processing-delay-seconds", type=float, help="default confirm-to-verdict time (default 2)")
+    serve.add_argument(
+        "--processing-delay-seconds",
+        type=float,
+        help="confirm-to-verdict time (default 2) of attempts whose scenario sets no after_seconds / after_polls",
+    )
     serve.add_argument("--max-attempts", type=int, help="default submissions per partner session (default 3)")
     serve.add_argument(
         "--callback-retry-schedule",

@@ -6,6 +6,7 @@ so the vendor's own example requests work against a fresh simulator unchanged.
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Literal
 
@@ -16,8 +17,8 @@ SAMPLE_CLIENT_ID = "b31fa508-331c-4e9e-9a60-b0f28c3f7e13"
 SAMPLE_PASS_KEY = "2c7b2893-e49f-4cf3-89e6-1b9c5bf0500b"
 
 
-class CallbackAuth(BaseModel):
-    """How the simulator authenticates to the partner's callback endpoint."""
+class EndpointAuth(BaseModel):
+    """How the simulator authenticates to one of the partner's endpoints (callback, reference image)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -29,34 +30,58 @@ class CallbackAuth(BaseModel):
     value: str | None = None
 
     @model_validator(mode="after")
-    def _complete(self) -> CallbackAuth:
+    def _complete(self) -> EndpointAuth:
         needed = {"basic": ("username", "password"), "bearer": ("token",), "api_key": ("value",)}.get(self.type, ())
         absent = [name for name in needed if not getattr(self, name)]
         if absent:
             raise ValueError(f"auth type {self.type!r} needs {' and '.join(absent)}")
         return self
 
+    def headers(self) -> dict[str, str]:
+        """The request header(s) this auth adds: Authorization (Basic / Bearer) or the API-key header."""
+        if self.type == "basic":
+            pair = f"{self.username}:{self.password}".encode()
+            return {"authorization": f"Basic {base64.b64encode(pair).decode()}"}
+        if self.type == "bearer":
+            return {"authorization": f"Bearer {self.token}"}
+        if self.type == "api_key":
+            return {self.header: self.value or ""}
+        return {}
 
-class CallbackConfig(BaseModel):
-    """Where and how the partner's callback is called when a submission completes."""
+    def secret_headers(self) -> list[str]:
+        """Header names whose value must never be shown (besides Authorization, always masked)."""
+        return [self.header] if self.type == "api_key" else []
+
+
+CallbackAuth = EndpointAuth
+"""The callback's auth (the same model as every partner endpoint's)."""
+
+
+class PartnerEndpointConfig(BaseModel):
+    """One endpoint of the partner backend the simulator calls: URL, auth, extra headers, time limit."""
 
     model_config = ConfigDict(extra="forbid")
 
     url: str | None = None
-    method: Literal["POST", "PUT", "PATCH"] = "POST"
-    auth: CallbackAuth = Field(default_factory=CallbackAuth)
+    auth: EndpointAuth = Field(default_factory=EndpointAuth)
     headers: dict[str, str] = Field(default_factory=dict)
     timeout_seconds: float = Field(5.0, gt=0)
-    retry_schedule_seconds: list[float] | None = Field(
-        None, description="Waits before each retry; default: the simulator's --callback-retry-schedule."
-    )
 
     @field_validator("url")
     @classmethod
     def _http_url(cls, url: str | None) -> str | None:
         if url is not None and not url.startswith(("http://", "https://")):
-            raise ValueError("the callback url must start with http:// or https://")
+            raise ValueError("the url must start with http:// or https://")
         return url
+
+
+class CallbackConfig(PartnerEndpointConfig):
+    """Where and how the partner's callback is called when a submission completes."""
+
+    method: Literal["POST", "PUT", "PATCH"] = "POST"
+    retry_schedule_seconds: list[float] | None = Field(
+        None, description="Waits before each retry; default: the simulator's --callback-retry-schedule."
+    )
 
     @field_validator("retry_schedule_seconds")
     @classmethod
@@ -64,6 +89,17 @@ class CallbackConfig(BaseModel):
         if schedule is not None and any(wait < 0 for wait in schedule):
             raise ValueError("retry waits must be >= 0 seconds")
         return schedule
+
+
+class ReferenceImageConfig(PartnerEndpointConfig):
+    """The partner's "Get Reference Image" endpoint (DESIGN §2 step 4), asked when Initiate Flow gave no URL.
+
+    GET sends the user details as query parameters (`userId`, `userIdType`, `partnerSessionId`), POST as
+    a JSON body with the same fields. Any answer but 200 is an error (vendor-notes §4.5, partner-hosted
+    APIs); a 200 answers a JSON `{"referenceImageUrl": "..."}` (then fetched) or the image bytes.
+    """
+
+    method: Literal["GET", "POST"] = "GET"
 
 
 class Partner(BaseModel):
@@ -78,6 +114,7 @@ class Partner(BaseModel):
     max_attempts: int | None = Field(None, ge=1)
     default_scenario: str | None = None
     callback: CallbackConfig = Field(default_factory=CallbackConfig)
+    reference_image: ReferenceImageConfig = Field(default_factory=ReferenceImageConfig)
 
     def owns(self, onboarding_partner: str) -> bool:
         return onboarding_partner in self.onboarding_partners

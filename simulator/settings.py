@@ -26,7 +26,12 @@ class Settings(BaseSettings):
     seed: int | None = Field(None, description="Make ids, tokens and random faults deterministic.")
     strict: bool = Field(False, description="Drop every response field the vendor does not document.")
     frozen_clock: bool = Field(False, description="Start with the simulator clock frozen.")
-    processing_delay_seconds: float = Field(2.0, ge=0, description="Default time from confirm to verdict.")
+    processing_delay_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="Default time from confirm to verdict. A scenario attempt's own timing wins: after_seconds "
+        "replaces it, after_polls ends processing on the Nth status poll instead.",
+    )
     max_attempts: int = Field(3, ge=1, description="Default submissions per partner session.")
     upload_max_bytes: int = Field(5 * 1024 * 1024, ge=1, description="Size cap of one uploaded document.")
     upload_url_ttl_seconds: int = Field(600, ge=1, description="Lifetime of a presigned upload URL.")

@@ -130,3 +130,28 @@ async def test_bad_reset_requests(sim: Sim, body: dict[str, Any]) -> None:
     response = await sim.http.post("/_sim/reset", json=body)
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "SIM_400"
+
+
+async def test_a_session_reset_removes_bindings_made_for_any_partner(two: Sim) -> None:
+    """A binding made without clientId would give the next session with that id the old scenario."""
+    for client_id in (None, SAMPLE_CLIENT_ID):
+        body = {"scenario": "spoof"} | ({"clientId": client_id} if client_id else {})
+        response = await two.http.put(f"/_sim/bindings/bound-{client_id or 'any'}", json=body)
+        assert response.status_code in (200, 201), response.text
+    await two.http.put("/_sim/bindings/untouched", json={"scenario": "spoof"})
+
+    for psid in ("bound-any", f"bound-{SAMPLE_CLIENT_ID}"):
+        result = await _reset(two, {"clientId": SAMPLE_CLIENT_ID, "partnerSessionId": psid})
+        assert result["deleted"]["scenario_bindings"] == 1
+    bindings = (await two.http.get("/_sim/bindings")).json()["bindings"]
+    assert [b["partnerSessionId"] for b in bindings] == ["untouched"]
+
+    sample = two.vendor()
+    sdk = await sample.launch("bound-any")
+    await sample.capture(sdk)
+    await two.advance(2)
+    details = (await sample.details(partner_session_id="bound-any")).json()["data"]
+    assert (details["status"], details["result"]) == ("COMPLETED", "VALID")  # not the spoof it was bound to
+
+    await _reset(two, {"clientId": SAMPLE_CLIENT_ID})  # a whole-partner reset keeps any-partner bindings
+    assert [b["partnerSessionId"] for b in (await two.http.get("/_sim/bindings")).json()["bindings"]] == ["untouched"]

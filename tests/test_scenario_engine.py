@@ -8,9 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from simulator.domain.binding import Catalog, Choice, Source, choose, rebind_for_image
-from simulator.domain.faults import Endpoint, fires, seeded_draw
+from simulator.domain.faults import Endpoint, fires, gateway_body, seeded_draw
 from simulator.domain.outcomes import Outcome, verdict_for
-from simulator.domain.scenario import AttemptScript, Behaviour, FaultScript, Script, plan_json
+from simulator.domain.scenario import AttemptScript, Behaviour, FaultScript, Script, describe_fault, plan_json
 from simulator.domain.states import NextAction, Status, next_action
 
 SCRIPTS = Catalog.of(
@@ -146,17 +146,39 @@ def test_seeded_draws_repeat_and_depend_on_seed_endpoint_and_call() -> None:
     assert 10 < sum(d < 0.5 for d in first) < 40
 
 
+def _answer(**fault: Any) -> tuple[int, tuple[str, str] | None, dict[str, str]] | None:
+    answer = FaultScript.model_validate(fault).error()
+    return None if answer is None else (answer.status, answer.vendor, answer.headers)
+
+
 def test_fault_error_defaults_to_the_documented_body() -> None:
-    assert FaultScript(endpoint=Endpoint.STATUS, status=500).error() == (500, "900", "SOMETHING_WENT_WRONG")
-    assert FaultScript(endpoint=Endpoint.CONFIRM, status=503).error() == (503, "903", "SERVICE_UNAVAILABLE")
-    assert FaultScript(endpoint=Endpoint.DETAILS, status=403, code=903).error() == (403, "903", "FORBIDDEN")
-    assert FaultScript(endpoint=Endpoint.PRESIGN, latency_seconds=1).error() is None
+    assert _answer(endpoint="status", status=500) == (500, ("900", "SOMETHING_WENT_WRONG"), {})
+    assert _answer(endpoint="confirm", status=503) == (503, ("903", "SERVICE_UNAVAILABLE"), {})
+    assert _answer(endpoint="details", status=403, code=903) == (403, ("903", "FORBIDDEN"), {})
+    assert _answer(endpoint="presign", latency_seconds=1) is None
+
+
+def test_undocumented_statuses_answer_with_the_gateway_body_and_headers() -> None:
+    assert _answer(endpoint="status", status=503, headers={"Retry-After": 30}) == (503, None, {"Retry-After": "30"})
+    assert _answer(endpoint="status", status=429) == (429, None, {})
+    assert _answer(endpoint="presign", status=429) == (429, ("429", "SUBMISSION_QUOTA_EXCEEDED"), {})
+    assert gateway_body(503) == {"message": "Service Unavailable"}
+    assert gateway_body(504) == {"message": "Endpoint request timed out"}
+    assert gateway_body(418) == {"message": "I'm a Teapot"}
+    fault = FaultScript.model_validate({"endpoint": "status", "status": 502, "headers": {"Retry-After": "5"}})
+    assert describe_fault(fault) == "status every call: HTTP 502 gateway 'Bad Gateway', Retry-After: 5"
 
 
 @pytest.mark.parametrize(
     ("fault", "message"),
     [
-        ({"endpoint": "status", "status": 503}, "status 503 is not a documented error of endpoint status; use 400"),
+        ({"endpoint": "status", "status": 399}, "greater than or equal to 400"),
+        ({"endpoint": "status", "status": 600}, "less than or equal to 599"),
+        ({"endpoint": "status", "status": 503, "cause": "X"}, "code and cause apply only to a status the vendor"),
+        ({"endpoint": "status", "latency_seconds": 1, "headers": {"Retry-After": "1"}}, "headers need a status"),
+        ({"endpoint": "status", "status": 503, "headers": {"Content-Length": "1"}}, "may not set Content-Length"),
+        ({"endpoint": "status", "status": 503, "headers": {"Bad Name": "1"}}, "String should match pattern"),
+        ({"endpoint": "status", "status": 503, "headers": {"Retry-After": "1\r\nX: y"}}, "String should match"),
         ({"endpoint": "status"}, "a fault needs an effect"),
         ({"endpoint": "status", "status": 500, "drop_connection": True}, "not both"),
         ({"endpoint": "status", "status": 500, "on_calls": [1], "probability": 0.5}, "on_calls or probability"),

@@ -101,8 +101,8 @@ def _write(tmp_path: Path, text: str, name: str = "broken.yaml") -> Path:
             "broken.yaml:5: attempts.0.after_secs: Extra inputs are not permitted",
         ),
         (
-            "name: x\ndescription: d\nfaults:\n  - endpoint: status\n    status: 418\n",
-            "broken.yaml:4: faults.0: status 418 is not a documented error of endpoint status; use 400, 404, 500",
+            "name: x\ndescription: d\nfaults:\n  - endpoint: status\n    status: 302\n",
+            "broken.yaml:5: faults.0.status: Input should be greater than or equal to 400",
         ),
         (
             "name: x\ndescription: d\nexpect:\n  attempts:\n    - polls:\n"
@@ -112,7 +112,11 @@ def _write(tmp_path: Path, text: str, name: str = "broken.yaml") -> Path:
         ("description: d\n", "broken.yaml:1: name: Field required"),
         ("name: x\ndescription: d\nmagic_image: images/none.jpg\n", "broken.yaml: magic_image: no such file"),
         ("- just\n- a list\n", "broken.yaml: (file): a scenario file is a YAML mapping"),
-        ("name: [unclosed\n", "broken.yaml: not valid YAML"),
+        ("name: [unclosed\n", "broken.yaml:2:1: not valid YAML: while parsing a flow sequence; expected ',' or ']'"),
+        (
+            "name: x\ndescription: d\nattempts:\n  - outcome: PASS\n   after: 3\n",
+            "broken.yaml:5:4: not valid YAML: while parsing a block collection",
+        ),
     ],
 )
 def test_malformed_files_name_the_file_line_and_field(tmp_path: Path, text: str, problem: str) -> None:
@@ -126,11 +130,14 @@ def test_all_problems_of_all_files_are_reported(tmp_path: Path) -> None:
     _write(tmp_path, "name: a\ndescription: d\n", "b.yaml")
     _write(tmp_path, "name: c\ndescription: d\nmax_attempts: 0\nfaults: 3\n", "c.yaml")
     loaded, failed = load_all([tmp_path])
-    assert [s.file.name for s in loaded] == ["a", "a"]
+    assert loaded == []
     messages = "\n".join(str(e) for e in failed)
     assert "c.yaml:3: max_attempts: Input should be greater than or equal to 1" in messages
     assert "c.yaml:4: faults: Input should be a valid list" in messages
-    assert "b.yaml: name: 'a' is also used by" in messages
+    [duplicate] = [e for e in failed if e.name == "a"]
+    assert duplicate.located() == [
+        f"a.yaml: name: 'a' is used by 2 files ({tmp_path / 'a.yaml'}, {tmp_path / 'b.yaml'}); names must be unique"
+    ]
 
 
 def test_cli_validate_list_show_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

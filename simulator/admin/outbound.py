@@ -5,6 +5,7 @@ GET    /_sim/partners/{clientId}               one partner
 PUT    /_sim/partners/{clientId}               register or replace a partner (persisted)
 DELETE /_sim/partners/{clientId}               forget its runtime change (back to the config file)
 PATCH  /_sim/partners/{clientId}/callback      change some callback fields (url, method, auth, ...)
+PATCH  /_sim/partners/{clientId}/reference-image   change some fields of its "Get Reference Image" endpoint
 GET    /_sim/callbacks?clientId=&partnerSessionId=&submissionId=&state=&limit=
 GET    /_sim/callbacks/{callbackId}            one callback with all its attempts
 POST   /_sim/callbacks/{callbackId}/redeliver  send the same body again, as a new callback
@@ -75,6 +76,14 @@ async def patch_callback(request: Request, svc: Services) -> Response:
     return json_response(partner_config.partner_json(partner))
 
 
+@vendor_endpoint(ADMIN)
+async def patch_reference_image(request: Request, svc: Services) -> Response:
+    """Change some fields of the partner's "Get Reference Image" endpoint (url, method, auth, headers, timeout)."""
+    body = await _json_body(request, '{"url": "http://127.0.0.1:9000/reference-image", "method": "GET"}')
+    partner = await partner_config.patch_reference_image(svc, request.path_params["client_id"], body)
+    return json_response(partner_config.partner_json(partner))
+
+
 # -- callbacks ----------------------------------------------------------------------------------
 
 
@@ -122,6 +131,7 @@ routes = [
     Route("/_sim/partners/{client_id}", put_partner, methods=["PUT"]),
     Route("/_sim/partners/{client_id}", delete_partner, methods=["DELETE"]),
     Route("/_sim/partners/{client_id}/callback", patch_callback, methods=["PATCH"]),
+    Route("/_sim/partners/{client_id}/reference-image", patch_reference_image, methods=["PATCH"]),
     Route("/_sim/callbacks", list_callbacks, methods=["GET"]),
     Route("/_sim/callbacks/{callback_id}", get_callback, methods=["GET"]),
     Route("/_sim/callbacks/{callback_id}/redeliver", redeliver_callback, methods=["POST"]),

@@ -1,16 +1,19 @@
-"""Faults a scenario injects on vendor endpoints: which endpoints, which documented errors, when one fires.
+"""Faults a scenario injects on vendor endpoints: which endpoints, which errors, when one fires.
 
-A fault answers one call of one endpoint, within one partner session, with a documented vendor error,
-added latency or a dropped connection. It fires on given call numbers (counted per partner session and
-endpoint, starting at 1) or with a probability drawn per call. Draws come from the caller: either
-`seeded_draw` (a pure function of the fault's own seed, so every session and every run sees the same
-sequence) or the simulator's seeded id factory.
+A fault answers one call of one endpoint, within one partner session, with an HTTP error status, added latency
+or a dropped connection. A status the vendor documents for that endpoint answers with the vendor's error
+envelope; any other 4xx/5xx (a load balancer's 502, 503, 504, a rate limiter's 429) is what the API gateway in
+front of the vendor service would answer: `gateway_body`. It fires on given call numbers (counted per partner
+session and endpoint, starting at 1) or with a probability drawn per call. Draws come from the caller: either
+`seeded_draw` (a pure function of the fault's own seed, so every session and every run sees the same sequence)
+or the simulator's seeded id factory.
 """
 
 from __future__ import annotations
 
 import hashlib
 from enum import StrEnum
+from http import HTTPStatus
 
 
 class Endpoint(StrEnum):
@@ -77,6 +80,32 @@ def documented_statuses(endpoint: Endpoint) -> list[int]:
 def documented_error(endpoint: Endpoint, status: int) -> tuple[str, str] | None:
     """The vendor's (code, cause) for `status` on `endpoint`, or None when the vendor documents none."""
     return DOCUMENTED_ERRORS[endpoint].get(status)
+
+
+GATEWAY_MESSAGES: dict[int, str] = {
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Endpoint request timed out",
+}
+
+
+def gateway_body(status: int) -> dict[str, str]:
+    """The body an API gateway or load balancer answers with when the call never reached the vendor service.
+
+    `{"message": "<reason>"}`, the JSON shape AWS API Gateway and Kong use for their own errors (e.g. 504
+    `{"message": "Endpoint request timed out"}`); the vendor's error envelope is for errors its services
+    answer. The vendor does not publish its gateway's bodies, so this is a documented choice (README,
+    "Faults").
+    """
+    message = GATEWAY_MESSAGES.get(status)
+    if message is None:
+        try:
+            message = HTTPStatus(status).phrase
+        except ValueError:
+            message = "Client Error" if status < 500 else "Server Error"
+    return {"message": message}
 
 
 def seeded_draw(seed: int, endpoint: Endpoint, call: int) -> float:

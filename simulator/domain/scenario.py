@@ -9,16 +9,19 @@ are the scenario reference published as JSON Schema. Pure: nothing here does I/O
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from simulator.domain.faults import Endpoint, documented_error, documented_statuses
+from simulator.domain.faults import Endpoint, documented_error, documented_statuses, gateway_body
 from simulator.domain.outcomes import Outcome
 
 DEFAULT_SCENARIO = "liveness-pass"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 MAGIC_USER_ID_PATTERN = r"^[A-Za-z0-9_-]{3,64}$"
+HEADER_NAME_PATTERN = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$"
+HEADER_VALUE_PATTERN = r"^[\x20-\x7e]{0,512}$"
 
 
 def _code_text(value: object) -> object:
@@ -27,6 +30,11 @@ def _code_text(value: object) -> object:
 
 Code = Annotated[str, BeforeValidator(_code_text)]
 """A vendor error code; written as a number or a string (some vendor pages use integers)."""
+
+HeaderName = Annotated[str, Field(pattern=HEADER_NAME_PATTERN)]
+HeaderValue = Annotated[str, BeforeValidator(_code_text), Field(pattern=HEADER_VALUE_PATTERN)]
+"""A response header value; a number is written as its text (Retry-After: 30)."""
+FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "content-type", "connection"})
 
 
 class Model(BaseModel):
@@ -64,7 +72,10 @@ class AttemptScript(Model):
         None, max_length=500, description="The status endpoint's errorMessage for outcome ERROR."
     )
     after_seconds: float | None = Field(
-        None, ge=0, description="Processing ends this many seconds (simulator clock) after confirm."
+        None,
+        ge=0,
+        description="Processing ends this many seconds (simulator clock) after confirm, whatever "
+        "--processing-delay-seconds says.",
     )
     after_polls: int | None = Field(
         None,
@@ -86,7 +97,7 @@ class AttemptScript(Model):
 
 
 class FaultScript(Model):
-    """One fault on one vendor endpoint: a documented error, added latency or a dropped connection."""
+    """One fault on one vendor endpoint: an error status, added latency or a dropped connection."""
 
     endpoint: Endpoint = Field(
         description="The call it hits: initiate (Initiate Flow), presign (GET …/submissions/urls), upload "
@@ -107,10 +118,24 @@ class FaultScript(Model):
     )
     status: int | None = Field(
         None,
-        description="Answer with this HTTP status and the vendor's documented error body for it on this endpoint.",
+        ge=400,
+        le=599,
+        description="Answer with this HTTP status (any 4xx or 5xx). A status the vendor documents for this "
+        "endpoint answers with the vendor's error body for it; any other (502, 503, 504, 429, ...) with the "
+        'gateway-style body {"message": "Service Unavailable"} an API gateway or load balancer sends.',
     )
-    code: Code | None = Field(None, description="Override the documented error code (keep to vendor values).")
-    cause: str | None = Field(None, description="Override the documented error cause (keep to vendor values).")
+    code: Code | None = Field(
+        None, description="Override the documented error code (keep to vendor values; vendor-documented statuses only)."
+    )
+    cause: str | None = Field(
+        None,
+        description="Override the documented error cause (keep to vendor values; vendor-documented statuses only).",
+    )
+    headers: dict[HeaderName, HeaderValue] = Field(
+        default_factory=dict,
+        max_length=20,
+        description='Extra response headers of the error answer (needs status), e.g. {Retry-After: "30"}.',
+    )
     latency_seconds: float = Field(
         0, ge=0, le=60, description="Wait this long (real time) before answering or passing the call on."
     )
@@ -130,20 +155,47 @@ class FaultScript(Model):
             raise ValueError("a fault needs an effect: status, drop_connection or latency_seconds")
         if (self.code is not None or self.cause is not None) and self.status is None:
             raise ValueError("code and cause need a status")
-        if self.status is not None and documented_error(self.endpoint, self.status) is None:
-            allowed = ", ".join(str(s) for s in documented_statuses(self.endpoint))
+        if self.headers and self.status is None:
+            raise ValueError("headers need a status")
+        framing = sorted(name for name in self.headers if name.lower() in FRAMING_HEADERS)
+        if framing:
+            raise ValueError(f"headers may not set {', '.join(framing)} (the simulator frames the response)")
+        if (
+            (self.code is not None or self.cause is not None)
+            and self.status is not None
+            and documented_error(self.endpoint, self.status) is None
+        ):
+            documented = ", ".join(str(s) for s in documented_statuses(self.endpoint))
             raise ValueError(
-                f"status {self.status} is not a documented error of endpoint {self.endpoint.value}; use {allowed}"
+                f"code and cause apply only to a status the vendor documents for endpoint {self.endpoint.value} "
+                f"({documented}); status {self.status} answers with the gateway body"
             )
         return self
 
-    def error(self) -> tuple[int, str, str] | None:
-        """(status, code, cause) this fault answers with, or None for latency-only and dropped connections."""
+    def error(self) -> FaultAnswer | None:
+        """The error answer of this fault, or None for latency-only and dropped connections."""
         if self.status is None:
             return None
         documented = documented_error(self.endpoint, self.status)
-        assert documented is not None
-        return self.status, self.code or documented[0], self.cause or documented[1]
+        vendor = None if documented is None else (self.code or documented[0], self.cause or documented[1])
+        return FaultAnswer(self.status, vendor, dict(self.headers))
+
+
+@dataclass(frozen=True, slots=True)
+class FaultAnswer:
+    """How a faulted call is answered: the status, the vendor's (code, cause) or None for the gateway body,
+    and the extra response headers."""
+
+    status: int
+    vendor: tuple[str, str] | None
+    headers: dict[str, str]
+
+    def describe(self) -> str:
+        what = (
+            f"{self.vendor[0]} {self.vendor[1]}" if self.vendor else f"gateway {gateway_body(self.status)['message']!r}"
+        )
+        extra = "".join(f", {name}: {value}" for name, value in self.headers.items())
+        return f"HTTP {self.status} {what}{extra}"
 
 
 class Behaviour(Model):
@@ -224,7 +276,7 @@ def describe_fault(fault: FaultScript) -> str:
         effects.append(f"+{fault.latency_seconds:g} s latency")
     error = fault.error()
     if error is not None:
-        effects.append(f"HTTP {error[0]} {error[1]} {error[2]}")
+        effects.append(error.describe())
     if fault.drop_connection:
         effects.append("connection dropped")
     return f"{fault.endpoint.value} {when}: {', '.join(effects)}"

@@ -2,7 +2,9 @@
 
 A pure ASGI middleware. For a call of a faultable endpoint it finds the partner session (from the
 token, the headers or the presigned document), counts the call, and when one of the session's faults
-fires: waits (latency), answers the endpoint's documented vendor error, or drops the connection. A
+fires: waits (latency), answers an error (the endpoint's documented vendor error body, or for a status
+the vendor does not document the gateway-style body of `domain.faults.gateway_body`, with the fault's
+extra headers such as `Retry-After`), or drops the connection. A
 faulted call never reaches its handler, so a faulted status poll is not a poll and a faulted confirm
 confirms nothing.
 
@@ -21,10 +23,10 @@ import re
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from simulator.domain.faults import Endpoint
+from simulator.domain.faults import Endpoint, gateway_body
 from simulator.domain.scenario import Behaviour, describe_fault
 from simulator.errors import VendorError
-from simulator.gateway.http import error_response
+from simulator.gateway.http import error_response, json_response
 from simulator.gateway.iab import DETAILS, STRING_CODES
 from simulator.services import scenarios
 from simulator.services.container import Services
@@ -128,11 +130,14 @@ class FaultInjection:
             headers = [(b"content-type", b"application/json"), (b"content-length", b"64")]
             await send({"type": "http.response.start", "status": 500, "headers": headers})
             raise DroppedConnection(f"scenario fault: {endpoint.value} connection dropped")
-        error = fault.error()
-        if error is None:
+        answer = fault.error()
+        if answer is None:
             await self.app(scope, receive, send)
             return
-        status, code, cause = error
-        dialect = DETAILS if endpoint is Endpoint.DETAILS else STRING_CODES
-        response = error_response(VendorError(code, cause, status=status), dialect)
+        if answer.vendor is not None:
+            dialect = DETAILS if endpoint is Endpoint.DETAILS else STRING_CODES
+            response = error_response(VendorError(*answer.vendor, status=answer.status), dialect)
+        else:
+            response = json_response(gateway_body(answer.status), answer.status)
+        response.headers.update(answer.headers)
         await response(scope, receive, send)

@@ -110,6 +110,6 @@ def details_body(details: Details) -> dict[str, Any]:
         submission_data(
             details.submission,
             details.selfie_url,
-            has_reference=details.session.reference_image_url is not None,
+            has_reference=details.has_reference,
         )
     )

@@ -52,13 +52,32 @@ def _expected_value(expectation: Model, name: str) -> Any:
     return getattr(expectation, name)
 
 
+def _same(expected: Any, actual: Any) -> bool:
+    """Equal, with booleans never equal to numbers (YAML `1` does not match JSON `true`)."""
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return type(expected) is type(actual) and expected == actual
+    return bool(expected == actual)
+
+
+def _pairs(expectation: Model, observed: Observed) -> list[tuple[str, Any, Any]]:
+    """(label, expected, observed) per written field; `fields` expands to one pair per dotted path."""
+    pairs: list[tuple[str, Any, Any]] = []
+    for name in _fields(expectation):
+        value = _expected_value(expectation, name)
+        if name == "fields":
+            lookup = getattr(observed, "lookup", None)
+            pairs += [(path, v, lookup(path) if lookup else None) for path, v in (value or {}).items()]
+        else:
+            pairs.append((name, value, observed.get(name)))
+    return pairs
+
+
 def compare(step: str, expectation: Model, observed: Observed, request: str | None) -> list[Mismatch]:
-    names = _fields(expectation)
-    wrong = [n for n in names if _expected_value(expectation, n) != observed.get(n)]
-    if not wrong:
+    pairs = _pairs(expectation, observed)
+    if all(_same(expected, actual) for _, expected, actual in pairs):
         return []
-    expected = _show([(n, _expected_value(expectation, n)) for n in names])
-    actual = _show([(n, observed.get(n)) for n in names])
+    expected = _show([(label, value) for label, value, _ in pairs])
+    actual = _show([(label, value) for label, _, value in pairs])
     if isinstance(observed, Call) and not observed.ok:
         actual += f"  ({observed.summary()})"
     return [Mismatch(step, expected, actual, request)]
@@ -127,9 +146,29 @@ def check(expect: Expect, run: Run) -> list[Mismatch]:
                     f"partnerSessionId {delivery.body.get('partnerSessionId')}",
                 )
             )
+    if expect.callback_outcomes is not None:
+        found += compare_list("", "callback outcome", expect.callback_outcomes, run.callback_outcomes)
+    if expect.duplicates_identical is not None:
+        found += _identical(expect.duplicates_identical, run)
     if expect.details is not None:
         if run.details is None:
             found.append(Mismatch("details", "Get Submission Details", "never asked: no attempt was made"))
         else:
             found += compare("details", expect.details, run.details, run.details.request)
     return found
+
+
+def _identical(expected: bool, run: Run) -> list[Mismatch]:
+    """Whether every delivery about one submission carried the bytes of the first delivery about it."""
+    first: dict[object, int] = {}
+    differing: list[str] = []
+    for n, delivery in enumerate(run.callbacks, 1):
+        key = delivery.body.get("submissionId")
+        earlier = first.setdefault(key, n)
+        if earlier != n and run.callbacks[earlier - 1].raw != delivery.raw:
+            differing.append(f"callback {n} differs from callback {earlier}")
+    if (not differing) == expected:
+        return []
+    if expected:
+        return [Mismatch("duplicates identical", "byte-identical bodies per submission", "; ".join(differing))]
+    return [Mismatch("duplicates identical", "a body that differs", "every body of a submission is identical")]

@@ -16,15 +16,32 @@ import httpx
 
 from simulator.client import SdkSession, VendorClient, sample_jpeg
 from simulator.scenarios.loader import LoadedScenario
-from simulator.scenarios.observed import AttemptRun, Call, Delivery, Run
-from simulator.scenarios.schema import ReferenceImage
+from simulator.scenarios.observed import AttemptRun, Call, CallbackOutcome, Delivery, Run
+from simulator.scenarios.partner_reference import initiate_reference_url
 from simulator.scenarios.stage import Stage, next_attempt_at
-from simulator.testing_receiver import Reply
-from simulator.testing_server import free_port
 
 MAX_ATTEMPTS = 20
 MAX_SETTLE_STEPS = 2000
 Send = Callable[[], Awaitable[httpx.Response]]
+
+
+RETRY_AFTER_MAX_SECONDS = 3600.0
+
+
+def repeatable(call: Call) -> bool:
+    """A failure the SDK and the partner repeat: a dropped call, a 5xx, or a 429 that says Retry-After.
+
+    A 429 without Retry-After (the vendor's SUBMISSION_QUOTA_EXCEEDED) is final.
+    """
+    if call.ok:
+        return False
+    return call.http is None or call.http >= 500 or (call.http == 429 and call.retry_after is not None)
+
+
+def retry_after_seconds(call: Call) -> float:
+    """The delay-seconds form of the call's Retry-After header (0 when absent or an HTTP date), capped."""
+    value = (call.retry_after or "").strip()
+    return min(float(value), RETRY_AFTER_MAX_SECONDS) if value.isdigit() else 0.0
 
 
 class Player:
@@ -47,11 +64,18 @@ class Player:
         return call
 
     async def call_retrying(self, name: str, attempt: int | None, describe: str, send: Send) -> Call:
-        """The SDK's and partner's habit: repeat a call that failed with a 5xx or a dropped connection."""
+        """The SDK's and partner's habit: repeat a call that failed with a 5xx or a dropped connection (`repeatable`).
+
+        A `Retry-After` of N seconds on the failed answer is honoured by moving the simulator clock N seconds
+        before the repeat.
+        """
         call = await self.call(name, attempt, describe, send)
         for _ in range(self.replay.max_retries):
-            if call.ok or (call.http is not None and call.http < 500):
+            if not repeatable(call):
                 break
+            wait = retry_after_seconds(call)
+            if wait:
+                await self.stage.advance(wait)
             call = await self.call(name, attempt, describe, send)
         return call
 
@@ -60,21 +84,6 @@ class Player:
         if not selfies:
             return sample_jpeg()
         return self.scenario.resolve(selfies[min(attempt, len(selfies)) - 1]).read_bytes()
-
-    def reference_url(self) -> str | None:
-        kind = self.replay.reference_image
-        if kind is ReferenceImage.NONE:
-            return None
-        if kind is ReferenceImage.UNREACHABLE:
-            return f"http://127.0.0.1:{free_port()}/reference.jpg"
-        path = f"/reference/{self.run.partner_session_id}.jpg"
-        reply = {
-            ReferenceImage.OK: Reply.image(sample_jpeg((90, 90, 90))),
-            ReferenceImage.MISSING: Reply(404, b"not found", "text/plain"),
-            ReferenceImage.NOT_AN_IMAGE: Reply(200, b"this is not an image", "text/plain"),
-        }[kind]
-        self.stage.endpoint.route(path, reply)
-        return self.stage.endpoint.url_for(path)
 
     async def play(self) -> Run:
         self.stage.endpoint.script_path(self.callback_path, *self.replay.callback_answers)
@@ -92,7 +101,7 @@ class Player:
             return None
         self.vendor.partner_token = str(token.data.get("token"))
         body: dict[str, object] = {"flow": "STANDALONE_LIVENESS", "source": "SDK"}
-        reference = self.reference_url()
+        reference = initiate_reference_url(self.stage.endpoint, self.replay, self.run.partner_session_id)
         if reference is not None:
             body["additionalDetails"] = {"referenceImageUrl": reference}
         psid = self.run.partner_session_id
@@ -144,19 +153,21 @@ class Player:
     async def poll(self, sdk: SdkSession, attempt: AttemptRun) -> str | None:
         """Poll until the next action is not STATUS; None when the SDK gave up (an error, or too many polls)."""
         sid = attempt.submission_id or ""
+        wait = 0.0
         for n in range(self.replay.max_polls):
             if n:
-                await self.stage.advance(self.replay.poll_interval_seconds)
+                await self.stage.advance(wait)
             call = await self.call(
                 "status", attempt.number, f"GET /coe/v1/submissions/{sid}/status", lambda: self.vendor.status(sdk, sid)
             )
             attempt.polls.append(call)
+            wait = retry_after_seconds(call) or self.replay.poll_interval_seconds
             if call.ok:
                 action = call.data.get("nextAction")
                 terminal = call.data.get("status") in ("COMPLETED", "ERROR")
                 if action not in (None, "STATUS") or (action is None and terminal):
                     return str(action or "EXIT")
-            elif not call.dropped and call.http is not None and call.http < 500:
+            elif not repeatable(call):
                 self.run.notes.append(f"the SDK gave up on attempt {attempt.number}: status answered {call.http}")
                 return None
         self.run.notes.append(f"no verdict after {self.replay.max_polls} polls on attempt {attempt.number}")
@@ -187,7 +198,12 @@ class Player:
             except ValueError:
                 body = {"unreadable": request.body[:200].decode("utf-8", "replace")}
             body = body if isinstance(body, dict) else {"unreadable": str(body)[:200]}
-            self.run.callbacks.append(Delivery(self.run.attempt_of(body.get("submissionId")), body, answered))
+            number = self.run.attempt_of(body.get("submissionId"))
+            self.run.callbacks.append(Delivery(number, body, answered, request.body))
+        for record in await self.stage.callback_records(self.vendor.client_id):
+            answers = [a.get("statusCode") for a in record.get("attempts", [])]
+            number = self.run.attempt_of(record.get("submissionId"))
+            self.run.callback_outcomes.append(CallbackOutcome(number, record["cause"], record["state"], answers))
         if not self.run.attempts:
             return
         self.vendor.partner_token = None  # a long settle may outlive the partner token: the partner fetches one

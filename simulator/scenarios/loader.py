@@ -28,10 +28,15 @@ SUFFIXES = (".yaml", ".yml")
 class ScenarioFileError(ValueError):
     """One or more problems with one scenario file; each message names the field."""
 
-    def __init__(self, path: Path, problems: Sequence[str]) -> None:
+    def __init__(self, path: Path, problems: Sequence[str], *, name: str | None = None) -> None:
         self.path = path
         self.problems = list(problems)
+        self.name = name or path.stem
         super().__init__("\n".join(f"{path}{problem}" for problem in self.problems))
+
+    def located(self) -> list[str]:
+        """Each problem prefixed with the file's name: `retry.yaml:9: attempts.0.outcome: …`."""
+        return [f"{self.path.name}{problem}" for problem in self.problems]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +84,22 @@ def _problems(exc: ValidationError, root: yaml.Node | None) -> list[str]:
     return problems
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """`:LINE: not valid YAML: what` (the file name is the caller's; PyYAML's own names "<unicode string>")."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return f": not valid YAML: {exc}"
+    mark = exc.problem_mark or exc.context_mark
+    where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+    what = "; ".join(part for part in (exc.context, exc.problem) if part)
+    return f"{where}: not valid YAML: {what or type(exc).__name__}"
+
+
 def parse(path: Path, text: str) -> ScenarioFile:
     try:
         root = yaml.compose(text)
         raw: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ScenarioFileError(path, [f": not valid YAML: {exc}"]) from exc
+        raise ScenarioFileError(path, [_yaml_problem(exc)]) from exc
     if not isinstance(raw, dict):
         raise ScenarioFileError(path, [": (file): a scenario file is a YAML mapping (name: …, attempts: …)"])
     try:
@@ -138,12 +153,16 @@ def load_all(paths: Iterable[Path]) -> tuple[list[LoadedScenario], list[Scenario
             loaded.append(load_file(path))
         except ScenarioFileError as exc:
             failed.append(exc)
-    names: dict[str, Path] = {}
+    by_name: dict[str, list[LoadedScenario]] = {}
     for scenario in loaded:
-        other = names.setdefault(scenario.file.name, scenario.path)
-        if other != scenario.path:
-            failed.append(ScenarioFileError(scenario.path, [f": name: {scenario.file.name!r} is also used by {other}"]))
-    return loaded, failed
+        by_name.setdefault(scenario.file.name, []).append(scenario)
+    for name, scenarios in by_name.items():
+        if len(scenarios) == 1:
+            continue
+        files = ", ".join(str(s.path) for s in scenarios)
+        problem = f": name: {name!r} is used by {len(scenarios)} files ({files}); names must be unique"
+        failed.append(ScenarioFileError(scenarios[0].path, [problem], name=name))
+    return [s for s in loaded if len(by_name[s.file.name]) == 1], failed
 
 
 def load_catalog(extra_dirs: Iterable[Path] = ()) -> Catalog:

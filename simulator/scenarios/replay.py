@@ -24,6 +24,7 @@ from simulator.ids import IdFactory
 from simulator.scenarios.checks import check
 from simulator.scenarios.driver import Player
 from simulator.scenarios.loader import BUILTIN_DIR, LoadedScenario, load_all
+from simulator.scenarios.partner_reference import reference_endpoint_url
 from simulator.scenarios.report import Outcome, junit_xml, print_outcome, summary
 from simulator.scenarios.stage import PartnerEndpoint, Stage, StageError
 from simulator.settings import Settings
@@ -48,7 +49,8 @@ async def replay_one(stage: Stage, scenario: LoadedScenario, run_id: str, index:
     client_id = f"replay-{run_id}-{index:03d}"
     psid = f"replay-{run_id}-{index:03d}-{name}"
     try:
-        vendor = await stage.add_partner(client_id, f"pass-{run_id}-{index:03d}", f"/callback/{psid}")
+        reference = reference_endpoint_url(stage.endpoint, scenario.file.replay, psid)
+        vendor = await stage.add_partner(client_id, f"pass-{run_id}-{index:03d}", f"/callback/{psid}", reference)
         await stage.bind(psid, client_id, name, scenario.file.behaviour().model_dump(mode="json"))
         run = await Player(stage, scenario, vendor, psid).play()
     except StageError as exc:
@@ -139,7 +141,7 @@ def run(
     out = out or sys.stdout
     started = time.perf_counter()
     loaded, invalid = load_all(paths or [BUILTIN_DIR])
-    outcomes = [Outcome(Path(e.path).stem, Path(e.path), 0.0, error="; ".join(e.problems)) for e in invalid]
+    outcomes = [Outcome(e.name, Path(e.path), 0.0, error="; ".join(e.located())) for e in invalid]
     total = len(loaded) + len(invalid)
     target = base_url or "a fresh in-process simulator"
     print(f"replaying {total} scenario file(s) against {target}", file=out)

@@ -12,7 +12,7 @@ import json
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from simulator.domain.scenario import MAGIC_USER_ID_PATTERN, NAME_PATTERN, Behaviour, Code, Model, Script
 
@@ -24,7 +24,16 @@ class ReferenceImage(StrEnum):
     OK = "ok"
     MISSING = "missing"
     NOT_AN_IMAGE = "not-an-image"
+    ERROR = "error"
     UNREACHABLE = "unreachable"
+
+
+class ReferenceEndpoint(StrEnum):
+    """How the simulator learns of the reference image: from Initiate Flow, or from the partner's endpoint."""
+
+    NONE = "none"
+    URL = "url"
+    IMAGE = "image"
 
 
 class Replay(Model):
@@ -45,8 +54,17 @@ class Replay(Model):
     )
     reference_image: ReferenceImage = Field(
         ReferenceImage.NONE,
-        description="Send additionalDetails.referenceImageUrl, served by the runner's partner: ok (a JPEG), "
-        "missing (404), not-an-image (text/plain), unreachable (a closed port). none: no reference image.",
+        description="The partner's reference image, served by the runner: ok (a JPEG), missing (404), "
+        "not-an-image (text/plain), error (500), unreachable (a closed port). none: no reference image. "
+        "Sent as additionalDetails.referenceImageUrl unless reference_endpoint says otherwise.",
+    )
+    reference_endpoint: ReferenceEndpoint = Field(
+        ReferenceEndpoint.NONE,
+        description="none: the URL goes in Initiate Flow. Else Initiate Flow carries none and the runner's "
+        "partner is registered with a Get Reference Image endpoint (GET, user details in the query) that "
+        'answers url: 200 {"referenceImageUrl": ...} (the URL then serves what reference_image says) or '
+        "image: what reference_image says, itself (ok: the JPEG bytes, missing: 404, error: 500, unreachable: "
+        "the endpoint is on a closed port).",
     )
     callback_answers: list[int] = Field(
         default_factory=list,
@@ -61,6 +79,12 @@ class Replay(Model):
         description="After the SDK is done, advance the clock up to this far while callbacks are still pending.",
     )
 
+    @model_validator(mode="after")
+    def _reference(self) -> Replay:
+        if self.reference_endpoint is not ReferenceEndpoint.NONE and self.reference_image is ReferenceImage.NONE:
+            raise ValueError("reference_endpoint needs a reference_image (ok, missing, not-an-image, error, ...)")
+        return self
+
 
 class ResponseExpectation(Model):
     """How a vendor call answered: its HTTP status, or its error, or no answer at all."""
@@ -68,6 +92,10 @@ class ResponseExpectation(Model):
     http: int | None = Field(None, description="HTTP status (200 on success).")
     code: Code | None = Field(None, description="errors[0].code of an error response.")
     cause: str | None = Field(None, description="errors[0].cause of an error response.")
+    message: str | None = Field(
+        None, description='message of a gateway-style error body ({"message": "Service Unavailable"}).'
+    )
+    retry_after: str | None = Field(None, description="The Retry-After response header.")
     dropped: bool | None = Field(None, description="true: the connection dropped without a complete response.")
 
 
@@ -76,6 +104,7 @@ class PollExpectation(ResponseExpectation):
 
     status: str | None = Field(None, description="data.status: INITIATED, IN_PROGRESS, COMPLETED or ERROR.")
     next_action: str | None = Field(None, description="data.nextAction: STATUS, RETRY or EXIT.")
+    error_message: str | None = Field(None, description="data.errorMessage (set for status ERROR).")
     times: int = Field(1, ge=1, le=1000, description="This many polls in a row look like this.")
 
 
@@ -85,6 +114,12 @@ class Verdict(Model):
     status: str | None = Field(None, description="COMPLETED, ERROR or IN_PROGRESS.")
     result: str | None = Field(None, description="VALID or INVALID; absent for ERROR and IN_PROGRESS.")
     reason_code: str | None = Field(None, description='reasonCode: "" when valid, e.g. NOT_LIVE, VERIFICATION_FAILED.')
+    fields: dict[str, Any] | None = Field(
+        None,
+        description="Any other fields of the response's data, by dotted path, e.g. "
+        "submissionDetails.verificationResults.faceMatch.result: true (a number in a path indexes a list; "
+        "a value of null expects the field to be absent).",
+    )
 
 
 class AttemptExpectation(Model):
@@ -106,6 +141,8 @@ class ErrorExpectation(Model):
     http: int | None = Field(None, description="HTTP status.")
     code: Code | None = Field(None, description="errors[0].code.")
     cause: str | None = Field(None, description="errors[0].cause.")
+    message: str | None = Field(None, description="message of a gateway-style error body.")
+    retry_after: str | None = Field(None, description="The Retry-After response header.")
     dropped: bool | None = Field(None, description="true: the connection dropped without a complete response.")
 
 
@@ -116,6 +153,34 @@ class CallbackExpectation(Model):
     status: str | None = Field(None, description="COMPLETED or ERROR.")
     result: str | None = Field(None, description="VALID or INVALID; absent for ERROR.")
     reason_code: str | None = Field(None, description='reasonCode: "" when valid, e.g. NOT_LIVE, VERIFICATION_FAILED.')
+    answered: int | None = Field(
+        None, description="The HTTP status the partner's endpoint answered this delivery with."
+    )
+
+
+class CallbackState(StrEnum):
+    """How a callback ended (GET /_sim/callbacks/{id})."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    GIVEN_UP = "given_up"
+    DROPPED = "dropped"
+    SKIPPED = "skipped"
+
+
+class CallbackOutcomeExpectation(Model):
+    """One callback the simulator made (its first delivery, retries, final state), in order of creation."""
+
+    attempt: int | None = Field(None, ge=1, description="The attempt whose submission the callback is about.")
+    cause: str | None = Field(None, description="completion, or duplicate (an extra copy the scenario asked for).")
+    state: CallbackState | None = Field(
+        None, description="Where it ended: delivered, given_up (every retry failed), dropped, skipped, pending."
+    )
+    answers: list[int | None] | None = Field(
+        None,
+        description="The answer each delivery attempt got, in order: an HTTP status, or null for none "
+        "(timeout, refused connection); e.g. [500, 503, 200].",
+    )
 
 
 class Expect(Model):
@@ -129,6 +194,16 @@ class Expect(Model):
     )
     callbacks: list[CallbackExpectation] | None = Field(
         None, description="Every callback delivery, in order of arrival, retries and duplicates included."
+    )
+    callback_outcomes: list[CallbackOutcomeExpectation] | None = Field(
+        None,
+        description="Every callback the simulator made, in order of creation, each with the answers its "
+        "delivery attempts got and its final state (the simulator's record, GET /_sim/callbacks).",
+    )
+    duplicates_identical: bool | None = Field(
+        None,
+        description="true: every delivery about the same submission (retries and duplicates) carried a "
+        "byte-identical body.",
     )
     details: Verdict | None = Field(
         None, description="Get Submission Details by x-partner-session-id (the latest attempt) at the end."

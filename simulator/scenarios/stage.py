@@ -71,8 +71,11 @@ class Stage:
         result: dict[str, Any] = response.json()
         return result
 
-    async def add_partner(self, client_id: str, pass_key: str, callback_path: str) -> VendorClient:
-        """Register a partner for one scenario, its callback pointing at `callback_path` of our endpoint."""
+    async def add_partner(
+        self, client_id: str, pass_key: str, callback_path: str, reference_image_url: str | None = None
+    ) -> VendorClient:
+        """Register a partner for one scenario, its callback pointing at `callback_path` of our endpoint
+        (and its Get Reference Image endpoint at `reference_image_url`, when given)."""
         await self.admin(
             "PUT",
             f"/_sim/partners/{client_id}",
@@ -82,6 +85,7 @@ class Stage:
                 "name": "onekyc-sim replay",
                 "onboarding_partners": [ONBOARDING_PARTNER],
                 "callback": {"url": self.endpoint.url_for(callback_path)},
+                "reference_image": {"url": reference_image_url},
             },
         )
         self.partners.append(client_id)
@@ -109,6 +113,10 @@ class Stage:
         found = await self.admin("GET", f"/_sim/callbacks?clientId={client_id}&limit=1000")
         callbacks: list[dict[str, Any]] = found["callbacks"]
         return callbacks
+
+    async def callback_records(self, client_id: str) -> list[dict[str, Any]]:
+        """The partner's callbacks in order of creation, each with its delivery attempts."""
+        return [await self.admin("GET", f"/_sim/callbacks/{c['id']}") for c in await self.callbacks(client_id)]
 
 
 def next_attempt_at(callbacks: list[dict[str, Any]]) -> float | None:

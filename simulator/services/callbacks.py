@@ -15,7 +15,6 @@ of the one it redelivers.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 from dataclasses import replace
@@ -73,7 +72,13 @@ def completed_view(record: SubmissionRecord, verdict: Verdict, now: float) -> Su
 
 
 def plan_callbacks(
-    svc: Services, done: SubmissionRecord, session: SessionRecord, plan: dict[str, Any], now: float
+    svc: Services,
+    done: SubmissionRecord,
+    session: SessionRecord,
+    plan: dict[str, Any],
+    now: float,
+    *,
+    has_reference: bool | None = None,
 ) -> list[NewCallback]:
     """The callbacks a finished submission sends, honouring the plan's `callback` script.
 
@@ -83,7 +88,7 @@ def plan_callbacks(
     script = plan.get("callback") or {}
     delay = max(0.0, float(script.get("delaySeconds") or 0.0))
     copies = 1 + max(0, int(script.get("duplicates") or 0))
-    body = callback_body(done, session, selfie_url(svc, done))
+    body = callback_body(done, session, selfie_url(svc, done), has_reference=has_reference)
     drafts = []
     for n in range(copies):
         draft = _draft(svc, done, body, "completion" if n == 0 else "duplicate", now + delay)
@@ -134,7 +139,8 @@ async def trigger_callback(svc: Services, submission_id: str) -> CallbackRecord:
         )
     session = await svc.repo.get_session(submission.session_key)
     assert session is not None
-    body = callback_body(submission, session, selfie_url(svc, submission))
+    has_reference = await svc.repo.reference_fetch_of(submission.id) is not None
+    body = callback_body(submission, session, selfie_url(svc, submission), has_reference=has_reference)
     return await _enqueue(svc, _draft(svc, submission, body, "trigger", svc.clock.now()))
 
 
@@ -172,15 +178,7 @@ def request_headers(config: CallbackConfig) -> dict[str, str]:
         "user-agent": USER_AGENT,
         **config.headers,
     }
-    auth = config.auth
-    if auth.type == "basic":
-        pair = f"{auth.username}:{auth.password}".encode()
-        headers["authorization"] = f"Basic {base64.b64encode(pair).decode()}"
-    elif auth.type == "bearer":
-        headers["authorization"] = f"Bearer {auth.token}"
-    elif auth.type == "api_key":
-        headers[auth.header] = auth.value or ""
-    return headers
+    return headers | config.auth.headers()
 
 
 def retry_schedule(svc: Services, config: CallbackConfig) -> list[float]:
@@ -230,8 +228,7 @@ async def deliver(svc: Services, job: JobRecord) -> None:
         state, next_at = CallbackState.GIVEN_UP, None
     else:
         state, next_at = CallbackState.PENDING, now + schedule[number - 1]
-    secret = [config.auth.header] if config.auth.type == "api_key" else []
-    shown = redact_headers(headers, secret)
+    shown = redact_headers(headers, config.auth.secret_headers())
     attempt = CallbackAttemptRecord(number, now, duration, config.method, url, shown, status, answer, error)
     await svc.repo.record_callback_attempt(AttemptOutcome(callback.id, job.id, attempt, state, next_at), now)
     journal_outbound(

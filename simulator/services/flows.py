@@ -20,11 +20,12 @@ from simulator.errors import (
     Unprocessable,
     unauthorized,
 )
-from simulator.services import scenarios
+from simulator.services import reference_endpoint, scenarios
 from simulator.services.container import Services
 from simulator.services.payloads import selfie_url
 from simulator.services.processing import complete_submission
 from simulator.services.storage import ObjectKey, image_content_type
+from simulator.store.outbound import FETCH_REFERENCE
 from simulator.store.records import SessionRecord, SubmissionRecord
 from simulator.store.repository import DuplicateError, StaleStateError
 from simulator.tokens import IssuedToken, TokenClaims
@@ -304,6 +305,7 @@ async def confirm_upload(
     if session is None:
         raise NotFound("404", "SUBMISSION_DOES_NOT_EXIST")
     plan = await scenarios.plan_confirm(svc, submission, session)
+    reference = reference_endpoint.reference_source(svc, session)
     now = svc.clock.now()
     due_at = now + plan.delay_seconds if plan.after_polls is None else None
     try:
@@ -316,7 +318,8 @@ async def confirm_upload(
             plan.after_polls,
             due_at,
             now,
-            reference_url=session.reference_image_url,
+            reference_url=reference.url if reference else None,
+            reference_job=reference.job_kind if reference else FETCH_REFERENCE,
         )
     except StaleStateError:
         raise Conflict("409", "SUBMISSION_STATE_CONFLICT") from None
@@ -358,6 +361,7 @@ class Details:
     submission: SubmissionRecord
     session: SessionRecord
     selfie_url: str | None
+    has_reference: bool = False
 
 
 async def submission_details(
@@ -388,4 +392,7 @@ async def submission_details(
             raise BadRequest("1552", "SUBMISSION_DOES_NOT_EXIST")
     session_record = await svc.repo.get_session(submission.session_key)
     assert session_record is not None
-    return Details(submission, session_record, selfie_url(svc, submission))
+    has_reference = session_record.reference_image_url is not None
+    if not has_reference:  # else it may have come from the partner's reference-image endpoint
+        has_reference = await svc.repo.reference_fetch_of(submission.id) is not None
+    return Details(submission, session_record, selfie_url(svc, submission), has_reference)

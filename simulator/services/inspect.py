@@ -1,6 +1,7 @@
 """Read-only views for `/_sim`: sessions, submissions, journal requests, and a session's timeline.
 
-The timeline merges transitions, inbound requests, reference fetches, callbacks and their attempts
+The timeline merges transitions, inbound requests, calls of the partner's reference-image endpoint,
+reference fetches, callbacks and their attempts
 by simulator time. Under a frozen clock many events share one instant; then a transition is placed
 right after the request that caused it (presign, confirm, the deciding status poll), and one with no
 request behind it (processing delay, force) right after the transition before it, else first.
@@ -14,6 +15,7 @@ from typing import Any
 from simulator.clock import iso
 from simulator.services.container import Services
 from simulator.services.redaction import redact_text
+from simulator.services.reference_endpoint import JOURNAL_KIND as REFERENCE_ENDPOINT
 from simulator.store.journal_repo import JournalRecord, JournalStore
 from simulator.store.records import SessionRecord, SubmissionRecord, TransitionRecord
 
@@ -139,7 +141,8 @@ async def timeline(svc: Services, session: SessionRecord) -> list[dict[str, Any]
     journaled = await store.of_session(
         session.client_id, session.partner_session_id, session.key, TIMELINE_REQUESTS_MAX
     )
-    # Outbound calls appear as callback attempts and reference fetches, which outlive journal eviction.
+    # Outbound calls appear as callback attempts and reference fetches, which outlive journal eviction; the
+    # call of the partner's reference-image endpoint comes from the journal (`referenceEndpoint` events).
     requests = [r for r in journaled if r.direction == "inbound"]
     transitions = await svc.repo.transitions_of(session.key)
     events: list[tuple[Key, dict[str, Any]]] = []
@@ -153,10 +156,20 @@ async def timeline(svc: Services, session: SessionRecord) -> list[dict[str, Any]
         events.append((key, event | {"from": tr.from_status, "to": tr.to_status, "cause": tr.cause}))
         if tr.to_status in ("COMPLETED", "ERROR"):
             terminal_keys[tr.submission_id] = key
+    for r in journaled:
+        if r.direction == "outbound" and r.kind == REFERENCE_ENDPOINT:
+            answer = r.status if r.status is not None else r.error
+            summary = f"reference image asked of the partner: {r.method} {redact_text(r.url or r.path)} -> {answer}"
+            asked = {"type": "referenceEndpoint", "summary": summary, **request_json(r)}
+            events.append(((r.at, 2, -1, float(r.id)), asked))
     for fetch in await svc.repo.reference_fetches_of_session(session.key):
         at = fetch.fetched_at or fetch.created_at
-        summary = f"reference image fetch {fetch.state}" + (f": {fetch.outcome}" if fetch.outcome else "")
-        details = fetch.to_json() | {"url": redact_text(fetch.url)}
+        via = " (from the partner's reference-image endpoint)" if session.reference_image_url is None else ""
+        summary = f"reference image fetch {fetch.state}{via}" + (f": {fetch.outcome}" if fetch.outcome else "")
+        details = fetch.to_json() | {
+            "url": redact_text(fetch.url),
+            "finalUrl": redact_text(fetch.final_url or "") or None,
+        }
         fetched = {"type": "referenceFetch", "at": iso_ms(at), "summary": summary, "fetch": details}
         events.append(((at, 2, 0, float(fetch.id)), fetched))
     for n, cb in enumerate(await svc.repo.callbacks_of_session(session.key)):

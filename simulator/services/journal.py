@@ -31,7 +31,7 @@ class JournalEntry:
     """One request as the journal keeps it. Headers and bodies are excerpts, already redacted."""
 
     direction: Direction
-    kind: str  # "vendor" | "storage" | "web" for inbound; "callback" | "reference" for outbound
+    kind: str  # "vendor" | "storage" | "web" for inbound; "callback" | "reference" | "reference-endpoint" outbound
     at: float
     method: str
     url: str

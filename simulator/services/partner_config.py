@@ -1,4 +1,5 @@
-"""Partners at run time: register or replace one, change its callback, forget a runtime change.
+"""Partners at run time: register or replace one, change its callback or reference-image endpoint, forget a
+runtime change.
 
 Every change is persisted (the `partners` table) and applied to `svc.partners` at once. Which config a
 restart uses (`merge_partners`): the sample partner and the config file's partners, plus the partners
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from simulator.errors import BadRequest, NotFound
-from simulator.partners import CallbackConfig, Partner, load_partners
+from simulator.partners import CallbackConfig, Partner, PartnerEndpointConfig, ReferenceImageConfig, load_partners
 
 if TYPE_CHECKING:
     from simulator.services.container import Services
@@ -84,13 +85,29 @@ async def put_partner(svc: Services, client_id: str, body: dict[str, Any]) -> tu
 
 async def patch_callback(svc: Services, client_id: str, body: dict[str, Any]) -> Partner:
     """Change some fields of the partner's callback config; the others keep their value."""
+    return await _patch_endpoint(svc, client_id, "callback", body)
+
+
+async def patch_reference_image(svc: Services, client_id: str, body: dict[str, Any]) -> Partner:
+    """Change some fields of the partner's "Get Reference Image" endpoint config (`{"url": null}` turns it off)."""
+    return await _patch_endpoint(svc, client_id, "reference_image", body)
+
+
+_ENDPOINTS: dict[str, tuple[type[PartnerEndpointConfig], str]] = {
+    "callback": (CallbackConfig, "The callback config"),
+    "reference_image": (ReferenceImageConfig, "The reference-image endpoint config"),
+}
+
+
+async def _patch_endpoint(svc: Services, client_id: str, field: str, body: dict[str, Any]) -> Partner:
     partner = partner_of(svc, client_id)
-    merged = partner.callback.model_dump(mode="json") | body
+    model, what = _ENDPOINTS[field]
+    current: PartnerEndpointConfig = getattr(partner, field)
     try:
-        callback = CallbackConfig.model_validate(merged)
+        config = model.model_validate(current.model_dump(mode="json") | body)
     except ValidationError as exc:
-        raise _invalid(exc, "The callback config") from None
-    return await _save(svc, partner.model_copy(update={"callback": callback}))
+        raise _invalid(exc, what) from None
+    return await _save(svc, partner.model_copy(update={field: config}))
 
 
 async def forget_partner(svc: Services, client_id: str) -> Partner | None:

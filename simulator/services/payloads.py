@@ -100,9 +100,17 @@ def selfie_url(svc: Services, submission: SubmissionRecord) -> str | None:
     return svc.signer.sign("GET", key, svc.clock.now(), svc.settings.image_url_ttl_seconds)
 
 
-def callback_body(submission: SubmissionRecord, session: SessionRecord, selfie: str | None) -> dict[str, Any]:
-    """The partner callback body of a terminal submission, fields in the vendor's documented order."""
-    data = submission_data(submission, selfie, has_reference=session.reference_image_url is not None)
+def callback_body(
+    submission: SubmissionRecord, session: SessionRecord, selfie: str | None, *, has_reference: bool | None = None
+) -> dict[str, Any]:
+    """The partner callback body of a terminal submission, fields in the vendor's documented order.
+
+    `has_reference`: the submission had a reference image (from Initiate Flow's URL or the partner's
+    reference-image endpoint); default: the session gave a URL.
+    """
+    if has_reference is None:
+        has_reference = session.reference_image_url is not None
+    data = submission_data(submission, selfie, has_reference=has_reference)
     data["userId"] = session.user_id
     data["userIdType"] = session.user_id_type
     return {name: data[name] for name in CALLBACK_FIELDS if name in data}

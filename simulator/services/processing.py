@@ -1,7 +1,8 @@
 """Processing: the end of a confirmed submission, from the job table or the Nth status poll.
 
-When the session gave a reference image, completion waits for its fetch and lets a failed fetch
-override the planned verdict; the partner callbacks are written with the state change (the outbox).
+When the submission has a reference-image fetch (a URL from Initiate Flow, or the partner's
+reference-image endpoint), completion waits for it and lets a failed fetch override the planned verdict;
+the partner callbacks are written with the state change (the outbox).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from simulator.domain.outcomes import Outcome, verdict_for
 from simulator.domain.states import Status
-from simulator.services import callbacks, reference
+from simulator.services import callbacks, reference, reference_endpoint
 from simulator.store.records import JobRecord, SubmissionRecord
 from simulator.store.repository import StaleStateError
 
@@ -42,15 +43,20 @@ async def complete_submission(
         error_message=plan.get("errorMessage"),
     )
     session = await svc.repo.get_session(record.session_key)
-    if session is not None and session.reference_image_url is not None:
-        fetch = await svc.repo.reference_fetch_of(record.id)
-        if fetch is not None and fetch.pending and wait_for_reference:
-            return record
-        if fetch is not None and not fetch.pending:
-            verdict = reference.reference_verdict(fetch) or verdict
+    # A fetch exists when the session gave a reference URL or the partner's endpoint was to be asked.
+    fetch = await svc.repo.reference_fetch_of(record.id)
+    if fetch is not None and fetch.pending and wait_for_reference:
+        return record
+    if fetch is not None and not fetch.pending:
+        verdict = reference.reference_verdict(fetch) or verdict
     now = svc.clock.now()
     done = callbacks.completed_view(record, verdict, now)
-    outbox = callbacks.plan_callbacks(svc, done, session, plan, now) if session is not None else []
+    has_reference = fetch is not None
+    outbox = (
+        callbacks.plan_callbacks(svc, done, session, plan, now, has_reference=has_reference)
+        if session is not None
+        else []
+    )
     try:
         record = await svc.repo.complete(record.id, record.session_key, verdict, now, cause, outbox)
     except StaleStateError:
@@ -87,4 +93,9 @@ def job_handlers(svc: Services) -> dict[str, JobHandler]:
             return
         await svc.repo.finish_job(job.id, now)
 
-    return {"complete": complete, **callbacks.job_handlers(svc), **reference.job_handlers(svc)}
+    return {
+        "complete": complete,
+        **callbacks.job_handlers(svc),
+        **reference.job_handlers(svc),
+        **reference_endpoint.job_handlers(svc),
+    }

@@ -11,6 +11,11 @@ result is kept (the image too, linked to its submission) and completion reads it
     unreachable   refused, timed out, bad URL, too many redirects   ERROR / VERIFICATION_FAILED
     not_image     2xx but not an image                             INVALID / REFERENCE_IMAGE_VALIDATION_FAILED
     too_large     2xx, body over the cap                           INVALID / REFERENCE_IMAGE_VALIDATION_FAILED
+    bad_answer    the partner's reference-image endpoint answered  ERROR / VERIFICATION_FAILED
+                  200 with JSON that holds no usable URL
+
+When Initiate Flow gave no URL, `services.reference_endpoint` asks the partner's endpoint first and
+ends in the same results.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("simulator.reference")
 
 REQUEST_HEADERS = {"accept": "image/jpeg, image/png, image/webp, image/*", "accept-encoding": "identity"}
-UNREACHABLE = frozenset({"http_error", "unreachable"})
+UNREACHABLE = frozenset({"http_error", "unreachable", "bad_answer"})
 NOT_AN_IMAGE = frozenset({"not_image", "too_large"})
 
 
@@ -57,8 +62,8 @@ def reference_verdict(fetch: ReferenceFetchRecord) -> Verdict | None:
     return None
 
 
-def _judge(body: CappedBody, cap: int) -> tuple[str, str | None, str | None]:
-    """(outcome, sniffed content type, error) of a 2xx body."""
+def judge_image(body: CappedBody, cap: int) -> tuple[str, str | None, str | None]:
+    """(outcome, sniffed content type, error) of a 2xx body: image, not_image or too_large."""
     if body.truncated:
         return "too_large", None, f"larger than the {cap}-byte cap; stopped reading"
     sniffed = image_content_type(body.data)
@@ -88,7 +93,7 @@ async def _get(svc: Services, url: str, watch: Stopwatch) -> FetchResult:
                 outcome, error = "http_error", f"HTTP {response.status_code} is not a 2xx answer"
             else:
                 body = await read_capped(response, settings.reference_max_bytes)
-                outcome, sniffed, error = _judge(body, settings.reference_max_bytes)
+                outcome, sniffed, error = judge_image(body, settings.reference_max_bytes)
         image = outcome == "image"
         return FetchResult(
             outcome,
@@ -123,12 +128,17 @@ async def fetch(svc: Services, job: JobRecord) -> None:
         return
     result = await download(svc, pending.url)
     await svc.repo.finish_reference_fetch(job.ref, job.id, result, svc.clock.now())
-    submission = await svc.repo.cached_submission(job.ref)
+    await journal_fetch(svc, pending, pending.url, result)
+
+
+async def journal_fetch(svc: Services, pending: ReferenceFetchRecord, url: str, result: FetchResult) -> None:
+    """Report one reference-image GET of `url` to the journal (outbound, kind `reference`) and the log."""
+    submission = await svc.repo.cached_submission(pending.submission_id)
     journal_outbound(
         svc,
         "reference",
         method="GET",
-        url=pending.url,
+        url=url,
         status=result.status_code,
         latency_ms=result.duration_ms,
         client_id=pending.client_id,
@@ -142,7 +152,12 @@ async def fetch(svc: Services, job: JobRecord) -> None:
     )
     log.info(
         "reference image fetched",
-        extra={"submissionId": job.ref, "outcome": result.outcome, "status": result.status_code, "error": result.error},
+        extra={
+            "submissionId": pending.submission_id,
+            "outcome": result.outcome,
+            "status": result.status_code,
+            "error": result.error,
+        },
     )
 
 

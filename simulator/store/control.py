@@ -4,6 +4,9 @@ Reset is generic over the schema, so tables added later are covered without touc
 scope it deletes from every table (but the kept ones) the rows whose `client_id` (and, for one partner
 session, `partner_session_id`), `session_key` or `submission_id` fall in the scope, then the jobs whose
 `ref` names a deleted row (a submission, or any deleted row's string `id`, such as a callback).
+A partner-session reset also deletes a scenario binding made for any partner (no clientId) for that
+partner session id, since it would select the next session's scenario; a whole-partner reset keeps
+those, as they are not that partner's.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from simulator.domain.states import Status
 from simulator.store import tables as t
 from simulator.store.records import SessionRecord
 from simulator.store.repository import Repository
+from simulator.store.scenarios import ANY_PARTNER
 
 KEPT_TABLES = frozenset({"meta", "partners", "revoked_tokens"})
 _CHUNK = 500
@@ -92,7 +96,8 @@ async def reset_state(repo: Repository, client_id: str | None, partner_session_i
             if "client_id" in c and partner_session_id is None:
                 count += await _delete(conn, table, c.client_id == client_id, refs)
             elif "client_id" in c and "partner_session_id" in c:
-                where = (c.client_id == client_id) & (c.partner_session_id == partner_session_id)
+                owners = [client_id, ANY_PARTNER] if table is t.scenario_bindings else [client_id]
+                where = c.client_id.in_(owners) & (c.partner_session_id == partner_session_id)
                 count += await _delete(conn, table, where, refs)
             if "session_key" in c:
                 for chunk in _chunks(keys):

@@ -28,6 +28,7 @@ from simulator.store.outbound_records import (
 
 DELIVER_CALLBACK = "deliver_callback"
 FETCH_REFERENCE = "fetch_reference"
+ASK_REFERENCE_IMAGE = "ask_reference_image"
 
 
 def _job(kind: str, ref: str, due_at: float, now: float) -> dict[str, Any]:
@@ -69,9 +70,19 @@ async def insert_callbacks(conn: AsyncConnection, callbacks: Sequence[NewCallbac
 
 
 async def insert_reference_fetch(
-    conn: AsyncConnection, client_id: str, session_key: str, submission_id: str, url: str, now: float
+    conn: AsyncConnection,
+    client_id: str,
+    session_key: str,
+    submission_id: str,
+    url: str,
+    now: float,
+    job_kind: str = FETCH_REFERENCE,
 ) -> None:
-    """A pending fetch of the session's reference image, and its job due now, in the caller's transaction."""
+    """A pending fetch of the session's reference image, and its job due now, in the caller's transaction.
+
+    `url` is the image's URL (job `fetch_reference`), or the partner's reference-image endpoint (job
+    `ask_reference_image`, which asks it first).
+    """
     await conn.execute(
         insert(t.reference_fetches).values(
             client_id=client_id,
@@ -84,7 +95,7 @@ async def insert_reference_fetch(
             created_at=now,
         )
     )
-    await conn.execute(insert(t.jobs).values(**_job(FETCH_REFERENCE, submission_id, now, now)))
+    await conn.execute(insert(t.jobs).values(**_job(job_kind, submission_id, now, now)))
 
 
 class OutboundStore:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from simulator.domain.outcomes import Verdict
 from simulator.domain.states import DocumentStatus, Result, Status
 from simulator.store import tables as t
-from simulator.store.outbound import OutboundStore, insert_callbacks, insert_reference_fetch
+from simulator.store.outbound import FETCH_REFERENCE, OutboundStore, insert_callbacks, insert_reference_fetch
 from simulator.store.outbound_records import NewCallback
 from simulator.store.records import (
     DocumentRecord,
@@ -296,6 +296,7 @@ class Repository(OutboundStore, ScenarioStore):
         now: float,
         reference_url: str | None = None,
         cause: str = "confirm",
+        reference_job: str = FETCH_REFERENCE,
     ) -> SubmissionRecord:
         """INITIATED -> IN_PROGRESS with its completion job and reference fetch; StaleStateError if not INITIATED."""
         async with self.write() as conn:
@@ -318,7 +319,9 @@ class Repository(OutboundStore, ScenarioStore):
                 client_id = (
                     await conn.execute(select(t.submissions.c.client_id).where(t.submissions.c.id == submission_id))
                 ).scalar_one()
-                await insert_reference_fetch(conn, client_id, session_key, submission_id, reference_url, now)
+                await insert_reference_fetch(
+                    conn, client_id, session_key, submission_id, reference_url, now, reference_job
+                )
             if due_at is not None:
                 await self._add_job(conn, "complete", submission_id, due_at, now)
             record = await self._load(conn, submission_id)

@@ -261,8 +261,8 @@
   }
 
   // Timeline entries (GET /_sim/sessions/{key}): type request | transition | callback | callbackAttempt |
-  // referenceFetch, each with `at` and a one-line `summary`; the rest is shown as raw JSON on demand.
-  const KIND_CLASS = { callback: "callback", callbackAttempt: "callback", referenceFetch: "reference" };
+  // referenceFetch, referenceEndpoint, each with `at` and a one-line `summary`; the rest is shown as raw JSON on demand.
+  const KIND_CLASS = { callback: "callback", callbackAttempt: "callback", referenceFetch: "reference", referenceEndpoint: "reference" };
 
   function timelineTitle(entry) {
     if (entry.type === "transition") return [`${entry.from || "∅"} → ${entry.to}`, entry.cause || ""];

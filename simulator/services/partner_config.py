@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from simulator.errors import BadRequest, NotFound
 from simulator.partners import CallbackConfig, Partner, load_partners
+from simulator.services import secrets
 
 if TYPE_CHECKING:
     from simulator.services.container import Services
@@ -75,7 +76,7 @@ async def put_partner(svc: Services, client_id: str, body: dict[str, Any]) -> tu
     if body.setdefault("client_id", client_id) != client_id:
         raise BadRequest("SIM_400", f"The body's client_id {body['client_id']!r} is not the path's {client_id!r}.")
     try:
-        partner = Partner.model_validate(body)
+        partner = Partner.model_validate(secrets.keep_unchanged(body, svc.partner(client_id)))
     except ValidationError as exc:
         raise _invalid(exc, "The partner") from None
     created = client_id not in svc.partners
@@ -85,7 +86,7 @@ async def put_partner(svc: Services, client_id: str, body: dict[str, Any]) -> tu
 async def patch_callback(svc: Services, client_id: str, body: dict[str, Any]) -> Partner:
     """Change some fields of the partner's callback config; the others keep their value."""
     partner = partner_of(svc, client_id)
-    merged = partner.callback.model_dump(mode="json") | body
+    merged = partner.callback.model_dump(mode="json") | secrets.keep_unchanged_callback(body, partner.callback)
     try:
         callback = CallbackConfig.model_validate(merged)
     except ValidationError as exc:
@@ -109,5 +110,5 @@ async def forget_partner(svc: Services, client_id: str) -> Partner | None:
 
 
 def partner_json(partner: Partner) -> dict[str, Any]:
-    """A partner as the config file spells it (snake_case), secrets included: this is a test tool."""
-    return partner.model_dump(mode="json")
+    """A partner as the config file spells it (snake_case); secrets are write-only (shown as fingerprints)."""
+    return secrets.partner_view(partner)

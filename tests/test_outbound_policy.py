@@ -55,7 +55,8 @@ async def test_loopback_target_is_refused_and_the_vendor_error_stays_generic(
     assert host.requests == []
     assert (status["status"], status["errorMessage"]) == ("ERROR", GENERIC_ERROR)
     assert (fetch["outcome"], fetch["statusCode"]) == ("unreachable", None)
-    assert "outbound policy" in fetch["error"] and "--outbound-allow" in fetch["error"]
+    assert "outbound policy" in fetch["error"]
+    assert "--outbound-allow" in fetch["error"]
     detail = await sim.http.get("/_sim/sessions", headers={"authorization": "Bearer adm"})
     key = detail.json()["sessions"][0]["key"]
     timeline = (await sim.http.get(f"/_sim/sessions/{key}", headers={"authorization": "Bearer adm"})).json()

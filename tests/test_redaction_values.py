@@ -65,7 +65,8 @@ async def test_a_fetched_credentials_body_is_masked_everywhere(sim: Sim, host: R
     journal = await sim.http.get("/_sim/requests", params={"direction": "outbound"})
     sessions = (await sim.http.get("/_sim/sessions")).json()["sessions"]
     detail = await sim.http.get(f"/_sim/sessions/{sessions[0]['key']}")
-    assert "SecretAccessKey" in journal.text and "SecretAccessKey" in detail.text
+    assert "SecretAccessKey" in journal.text
+    assert "SecretAccessKey" in detail.text
     for shown in (journal.text, detail.text):
         for secret in CLEAR:
             assert secret not in shown

@@ -40,7 +40,8 @@ async def test_no_secret_is_ever_returned(sim: Sim, auth: dict[str, str]) -> Non
         for secret in (*SECRETS, SAMPLE_PASS_KEY):
             assert secret not in response.text
     shown = one.json()
-    assert shown["pass_key"].startswith("sha256:") and shown["pass_key"].endswith("…")
+    assert shown["pass_key"].startswith("sha256:")
+    assert shown["pass_key"].endswith("…")
     assert shown["callback"]["headers"]["x-secret-header"].startswith("sha256:")
     secret_field = {"bearer": "token", "basic": "password", "api_key": "value"}[auth["type"]]
     assert shown["callback"]["auth"][secret_field].startswith("sha256:")
@@ -52,7 +53,9 @@ async def test_putting_back_what_was_read_keeps_the_secrets(sim: Sim) -> None:
     shown = (await sim.http.get("/_sim/partners/qa")).json()
     assert (await sim.http.put("/_sim/partners/qa", json=shown)).status_code == 200
     assert (await sim.http.patch("/_sim/partners/qa/callback", json=shown["callback"])).status_code == 200
-    token = await sim.http.get("/v1/coe/partner/authentication", headers={"client-id": "qa", "pass-key": "pk-very-secret"})
+    token = await sim.http.get(
+        "/v1/coe/partner/authentication", headers={"client-id": "qa", "pass-key": "pk-very-secret"}
+    )
     assert token.status_code == 200
     stored = sim.services.partner("qa")
     assert stored is not None

@@ -4,7 +4,8 @@ Pass-keys, tokens, auth headers, API keys and presigned-URL signatures never rea
 clear. Redaction goes by field name (JSON, XML, `name: value` and query forms of any field whose name
 ends in token, secret, password, pass-key, api-key, access/secret/private key, credential(s) or
 signature) and by the look of the value wherever it appears: JWTs (`eyJ…`), AWS access key ids
-(`AKIA…`/`ASIA…`), `Bearer …`/`Basic …` credentials and PEM private keys. A secret becomes ``[redacted sha256:1a2b3c4d]``: the fingerprint lets a reader tell two tokens
+(`AKIA…`/`ASIA…`), `Bearer …`/`Basic …` credentials and PEM private keys. A secret becomes
+``[redacted sha256:1a2b3c4d]``: the fingerprint lets a reader tell two tokens
 apart without being able to use either. Every function is idempotent, so an entry redacted by its
 producer (an outbound call) can safely be redacted again when it is stored.
 """

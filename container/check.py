@@ -5,7 +5,8 @@
 Runs the image's ENTRYPOINT inside a buildah working container (chroot isolation, the host's network,
 so it listens on 127.0.0.1 only: `--host 127.0.0.1 --port <free port>` are appended), waits for
 `/_sim/health`, then plays partner token -> Initiate Flow -> presign -> upload -> confirm -> clock advance
--> status COMPLETED/EXIT -> Get Submission Details, and prints the figures: start-to-ready and flow time.
+-> status COMPLETED/EXIT -> Get Submission Details, runs the image's HEALTHCHECK command, checks that the
+plain entrypoint refuses to start without an admin token, and prints the figures (start to ready, flow time).
 """
 
 from __future__ import annotations
@@ -66,14 +67,20 @@ async def _flow(base_url: str) -> dict[str, object]:
 def main() -> int:
     image = sys.argv[1] if len(sys.argv) > 1 else "localhost/onekyc-sim:latest"
     buildah = shlex.split(os.environ.get("BUILDAH", "buildah --storage-driver vfs"))
-    config = json.loads(subprocess.check_output([*buildah, "inspect", "--type", "image", image]))["OCIv1"]["config"]
+    inspected = json.loads(subprocess.check_output([*buildah, "inspect", "--type", "image", image]))
+    config = inspected["OCIv1"]["config"]
     entrypoint = config["Entrypoint"]
+    healthcheck = (inspected.get("Docker", {}).get("config", {}).get("Healthcheck") or {}).get("Test", [])
     container = subprocess.check_output([*buildah, "from", image], text=True).strip()
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = ["--env", f"ONEKYC_SIM_ADMIN_TOKEN={ADMIN_TOKEN}", "--env", "ONEKYC_SIM_DATABASE=/data/check.db"]
     command = [*buildah, "run", "--isolation", "chroot", *env, container, "--", *entrypoint]
     command += ["--host", "127.0.0.1", "--port", str(port)]
+    run = [*buildah, "run", "--isolation", "chroot"]
+    refused = subprocess.run([*run, container, "--", *entrypoint], capture_output=True, text=True, check=False)
+    assert refused.returncode == 2, refused
+    assert "--admin-token" in refused.stderr, refused.stderr
     started = time.perf_counter()
     process = subprocess.Popen(command)
     try:
@@ -81,9 +88,12 @@ def main() -> int:
         ready = time.perf_counter() - started
         result = asyncio.run(_flow(base_url))
         flow = time.perf_counter() - started - ready
-        whoami = subprocess.check_output([*buildah, "run", container, "--", "id", "-un"], text=True).strip()
+        whoami = subprocess.check_output([*run, container, "--", "id", "-un"], text=True).strip()
+        healthy = subprocess.run(
+            [*run, "--env", f"ONEKYC_SIM_PORT={port}", container, "--", *healthcheck[1:]], check=False
+        )
         figures = {"image": image, "entrypoint": entrypoint, "user": config.get("User"), "runsAs": whoami}
-        figures |= {"healthcheck": config.get("Healthcheck", {}).get("Test")}
+        figures |= {"healthcheckExit": healthy.returncode, "refusedWithoutAdminToken": refused.stderr.strip()}
         figures |= {"startToReadySeconds": round(ready, 2), "flowSeconds": round(flow, 2), **result}
         print(json.dumps(figures, indent=2))
     finally:

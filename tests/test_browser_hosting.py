@@ -1,4 +1,4 @@
-"""A real headless Chromium on the hosting-safety parts of the pages: the Web SDK page's redirect check."""
+"""A real headless Chromium on the hosting parts of the pages: the Web SDK redirect check, a partner's dashboard."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, async_playwright, expect
 
+from simulator.client import VendorClient
 from simulator.settings import Settings
 from simulator.testing_server import CHROMIUM, CHROMIUM_ARGS, ThreadedSimulator, simulator_in_thread
 
@@ -59,3 +61,33 @@ async def test_the_web_sdk_page_only_redirects_to_absolute_http_urls(
         "https://app.example.com/done?x=1",
         "http://app.example.com/",
     ]
+
+
+async def test_a_partner_signs_in_to_the_dashboard_and_sees_only_its_sessions(browser: Browser, tmp_path: Path) -> None:
+    config = tmp_path / "partners.yaml"
+    config.write_text(
+        "partners:\n"
+        "  - {client_id: tenant-a, pass_key: pk-a, onboarding_partners: [A-SDK-STANDALONE_LIVENESS]}\n"
+        "  - {client_id: tenant-b, pass_key: pk-b, onboarding_partners: [B-SDK-STANDALONE_LIVENESS]}\n"
+    )
+    settings = Settings(
+        database=str(tmp_path / "tenants.db"), config=config, admin_token="adm", frozen_clock=True, log_level="WARNING"
+    )
+    with simulator_in_thread(settings) as hosted:
+        async with httpx.AsyncClient(base_url=hosted.base_url) as client:
+            for tenant in ("a", "b"):
+                vendor = VendorClient(
+                    client,
+                    client_id=f"tenant-{tenant}",
+                    pass_key=f"pk-{tenant}",
+                    onboarding_partner=f"{tenant.upper()}-SDK-STANDALONE_LIVENESS",
+                )
+                await vendor.launch(f"session-{tenant}")
+        context = await browser.new_context(http_credentials={"username": "tenant-a", "password": "pk-a"})
+        page = await context.new_page()
+        await page.goto(f"{hosted.base_url}/_sim/ui")
+        await expect(page.locator("#whoami")).to_have_text("partner tenant-a")
+        await expect(page.locator('#sessions-body tr[data-partner-session-id="session-a"]')).to_be_visible()
+        await expect(page.locator('#sessions-body tr[data-partner-session-id="session-b"]')).to_have_count(0)
+        await expect(page.locator("#clock-toggle")).to_be_hidden()
+        await context.close()

@@ -77,6 +77,7 @@ def ensure_own(request: Request, client_id: str, not_found: str) -> None:
 
 @vendor_endpoint(ADMIN)
 async def whoami(request: Request, svc: Services) -> Response:
+    """Who the credentials of this request are: `{"role": "admin"}` or `{"role": "partner", "clientId": …}`."""
     caller = principal(request)
     if caller.is_admin:
         return json_response({"role": "admin"})

@@ -91,6 +91,12 @@ async def test_a_partner_reads_only_its_own_data(hosted: Hosted) -> None:
         ("GET", "/_sim/partners/tenant-b", {}, 403),
         ("PUT", "/_sim/partners/tenant-b", {"json": {"pass_key": "stolen"}}, 403),
         ("PUT", "/_sim/partners/tenant-c", {"json": {"pass_key": "new"}}, 403),
+        (
+            "PUT",
+            "/_sim/partners/tenant-a",
+            {"json": {"pass_key": "pk-a", "onboarding_partners": ["B-SDK-STANDALONE_LIVENESS"]}},
+            403,
+        ),
         ("DELETE", "/_sim/partners/tenant-b", {}, 403),
         ("PATCH", "/_sim/partners/tenant-b/callback", {"json": {"url": "http://127.0.0.1:9/x"}}, 403),
         ("PUT", "/_sim/bindings/any", {"json": {"scenario": "spoof", "clientId": "tenant-b"}}, 403),
@@ -111,6 +117,11 @@ async def test_a_partner_cannot_reach_another_partner(
 
 async def test_objects_of_another_partner_are_unknown(hosted: Hosted) -> None:
     other = hosted.submission["tenant-b"]
+    token_of_b = (
+        await hosted.sim.http.get(
+            "/v1/coe/partner/authentication", headers={"client-id": "tenant-b", "pass-key": "pk-b"}
+        )
+    ).json()["data"]["token"]
     callback_id = (await hosted.sim.http.get("/_sim/callbacks?clientId=tenant-b", headers=ADMIN)).json()["callbacks"][
         0
     ]["id"]
@@ -120,14 +131,18 @@ async def test_objects_of_another_partner_are_unknown(hosted: Hosted) -> None:
         ("POST", f"/_sim/submissions/{other}/callback"),
         ("GET", f"/_sim/callbacks/{callback_id}"),
         ("POST", f"/_sim/callbacks/{callback_id}/redeliver"),
+        ("POST", "/_sim/tokens/expire"),
     ):
-        response = await hosted.as_(A, method, path, json={"outcome": "PASS"} if "force" in path else None)
+        body = {"outcome": "PASS"} if "force" in path else {"token": token_of_b} if "tokens" in path else None
+        response = await hosted.as_(A, method, path, json=body)
         assert response.status_code == 404, (path, response.text)
 
 
 async def test_a_partner_changes_its_own_settings_and_resets_only_itself(hosted: Hosted) -> None:
     patched = await hosted.as_(A, "PATCH", "/_sim/partners/tenant-a/callback", json={"method": "PUT"})
     assert patched.json()["callback"]["method"] == "PUT"
+    renamed = await hosted.as_(A, "PUT", "/_sim/partners/tenant-a", json=patched.json() | {"name": "Squad A"})
+    assert (renamed.status_code, renamed.json()["name"]) == (200, "Squad A")
     bound = await hosted.as_(A, "PUT", "/_sim/bindings/next-session", json={"scenario": "spoof"})
     assert bound.json()["clientId"] == "tenant-a"
     assert _clients((await hosted.as_(A, "GET", "/_sim/bindings")).json()["bindings"]) == {"tenant-a"}

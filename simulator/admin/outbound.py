@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from simulator.admin.tenancy import client_scope, ensure_own, principal
-from simulator.errors import BadRequest, ErrorDialect
+from simulator.errors import BadRequest, ErrorDialect, Forbidden
 from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
 from simulator.services import callbacks, partner_config
 from simulator.services.container import Services
@@ -58,6 +58,11 @@ async def get_partner(request: Request, svc: Services) -> Response:
 async def put_partner(request: Request, svc: Services) -> Response:
     client_id = client_scope(request, request.path_params["client_id"]) or ""
     body = await _json_body(request, '{"pass_key": "...", "onboarding_partners": ["MYAPP-SDK-STANDALONE_LIVENESS"]}')
+    current = svc.partner(client_id)
+    if not principal(request).is_admin and current is not None:
+        claimed = body.setdefault("onboarding_partners", list(current.onboarding_partners))
+        if not isinstance(claimed, list) or set(map(str, claimed)) != set(current.onboarding_partners):
+            raise Forbidden("SIM_403", "Only the admin changes a partner's onboarding partners; leave them out.")
     partner, created = await partner_config.put_partner(svc, client_id, body)
     return json_response(partner_config.partner_json(partner), 201 if created else 200)
 

@@ -160,6 +160,7 @@ async def test_the_admin_sees_everyone_and_bad_credentials_are_refused(hosted: H
     assert wrong.status_code == 401
     assert wrong.json()["errors"][0]["code"] == "SIM_401"
     assert (await hosted.as_({}, "GET", "/_sim/sessions")).status_code == 401
+    assert (await hosted.as_({}, "GET", "/_sim/health")).status_code == 200  # health checks carry no credentials
 
 
 async def test_the_dashboard_logs_a_partner_in_with_basic_auth(hosted: Hosted) -> None:

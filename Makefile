@@ -7,7 +7,7 @@ PORT ?= 8080
 DATABASE ?= onekyc-sim.db
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck clean venv screenshots bench fuzz replay
+.PHONY: run test lint typecheck clean venv screenshots bench fuzz replay image image-check
 
 venv: $(STAMP)
 
@@ -36,6 +36,18 @@ bench: $(STAMP)  # load on 127.0.0.1 only; BENCH_QUICK=1 for a ~3 min run (see R
 
 screenshots: $(STAMP)  # the README's dashboard and Web SDK screenshots (needs /usr/bin/chromium)
 	$(BIN)/python docs/screenshots/capture.py
+
+IMAGE ?= localhost/onekyc-sim:latest
+PIP_CA ?= /etc/ssl/certs/ca-certificates.crt
+BASE_IMAGE ?= localhost/onekyc-sim-base:bookworm
+BUILDAH ?= buildah --storage-driver vfs
+
+image:  # the container image, built offline from registries: debootstrapped Debian base, then the Containerfile
+	@$(BUILDAH) inspect --type image $(BASE_IMAGE) >/dev/null 2>&1 || BUILDAH="$(BUILDAH)" container/base.sh $(BASE_IMAGE)
+	$(BUILDAH) build --isolation chroot --format docker --layers=false --secret id=pip-ca,src=$(PIP_CA) --build-arg BASE_IMAGE=$(BASE_IMAGE) -f Containerfile -t $(IMAGE) .
+
+image-check: $(STAMP)  # start the image's entrypoint on 127.0.0.1 and play one whole flow against it (not in `make test`)
+	BUILDAH="$(BUILDAH)" $(BIN)/python container/check.py $(IMAGE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check simulator tests bench docs/examples

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from simulator.admin import control as admin_control
-from simulator.admin import dashboard
+from simulator.admin import dashboard, tenancy
 from simulator.admin import inspect as admin_inspect
 from simulator.admin import openapi as admin_openapi
 from simulator.admin import outbound as outbound_routes
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             *admin_openapi.routes,
             *outbound_routes.routes,
             *scenario_routes.routes,
+            *tenancy.routes,
             *web_sdk_routes.routes,
             *dashboard.routes,
         ],

@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from simulator import __version__, logs
+from simulator.hosting import exposure_problem
 from simulator.partners import PartnersConfigError, load_partners
 from simulator.scenarios import cli as scenario_commands
 from simulator.settings import Settings
@@ -73,6 +74,24 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument(
         "--admin-token", help="require 'Authorization: Bearer TOKEN' on every /_sim route (vendor paths unaffected)"
     )
+    serve.add_argument(
+        "--allow-unauthenticated-admin",
+        action="store_true",
+        default=None,
+        help="serve an open /_sim on a non-loopback --host (refused otherwise without --admin-token)",
+    )
+    serve.add_argument(
+        "--outbound-allow",
+        action="append",
+        metavar="HOST|CIDR",
+        help="a host (*.example.com) or address/CIDR the reference-image fetch may reach although private, "
+        "loopback or link-local (repeatable; only matters on a non-loopback --host)",
+    )
+    serve.add_argument(
+        "--web-sdk-frame-ancestors",
+        metavar="SOURCES",
+        help="who may frame the hosted Web SDK page (CSP frame-ancestors, default \"'self'\")",
+    )
     serve.add_argument("--journal-max-entries", type=int, help="requests the journal keeps (default 10000)")
     serve.add_argument("--journal-excerpt-bytes", type=int, help="bytes of each body the journal keeps (default 2048)")
     serve.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
@@ -109,6 +128,9 @@ SETTINGS_FLAGS = (
     "reference_max_bytes",
     "scenario_dirs",
     "admin_token",
+    "allow_unauthenticated_admin",
+    "outbound_allow",
+    "web_sdk_frame_ancestors",
     "journal_max_entries",
     "journal_excerpt_bytes",
     "log_level",
@@ -141,6 +163,10 @@ def serve(settings: Settings, *, access_log: bool = False) -> int:
     from simulator.app import create_app
 
     logs.configure(settings.log_level, settings.log_format)
+    problem = exposure_problem(settings)
+    if problem is not None:
+        print(f"onekyc-sim: {problem}", file=sys.stderr)
+        return 2
     try:
         load_partners(settings.config)
     except PartnersConfigError as exc:

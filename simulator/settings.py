@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, NonNegativeFloat
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, NonNegativeFloat, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+HOST_PATTERN = re.compile(r"^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$", re.IGNORECASE)
 
 
 class Settings(BaseSettings):
@@ -60,8 +65,46 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(
         None, description="When set, every /_sim route requires `Authorization: Bearer <token>`."
     )
+    allow_unauthenticated_admin: bool = Field(
+        False, description="Serve an open /_sim on a non-loopback address (refused without it or an admin token)."
+    )
+    outbound_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts (refs.example.com, *.example.com) and addresses/CIDRs (10.1.0.0/16) the reference-image "
+        "fetch may reach although private, loopback or link-local; comma-separated in the environment.",
+    )
+    web_sdk_frame_ancestors: str = Field(
+        "'self'",
+        description="CSP frame-ancestors of the hosted Web SDK page: who may embed it in a frame "
+        "(e.g. \"'self' https://app.example.com\"; 'none' forbids framing).",
+    )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_format: str = Field("json", pattern="^(json|text)$", description="Structured JSON lines or plain text.")
+
+    @field_validator("outbound_allow", mode="before")
+    @classmethod
+    def _split_allow(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part for part in re.split(r"[,\s]+", value) if part]
+        return value
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _valid_targets(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                if HOST_PATTERN.fullmatch(entry) is None:
+                    raise ValueError(f"{entry!r} is neither a host name (or *.domain) nor an address/CIDR") from None
+        return entries
+
+    @field_validator("web_sdk_frame_ancestors")
+    @classmethod
+    def _one_directive(cls, value: str) -> str:
+        if not value.strip() or any(c in value for c in ";,\r\n"):
+            raise ValueError("give the sources of one frame-ancestors directive, e.g. \"'self' https://app.example\"")
+        return value.strip()
 
     @property
     def database_url(self) -> str:

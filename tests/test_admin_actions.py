@@ -156,7 +156,6 @@ async def guarded(sim_factory: Any, tmp_path: Path) -> Sim:
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("GET", "/_sim/health"),
         ("GET", "/_sim/requests"),
         ("POST", "/_sim/reset"),
         ("GET", "/_sim/openapi.json"),

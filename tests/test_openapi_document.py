@@ -55,7 +55,7 @@ async def test_every_sim_route_is_described(sim: Sim, document: dict[str, Any]) 
             for method in route.methods - {"HEAD"}:
                 assert (_shape(path), method.lower()) in described, f"{method} {path} is not in openapi.json"
     verify = document["paths"]["/_sim/verify"]["post"]
-    assert verify["security"] == [{"adminToken": []}, {}]
+    assert verify["security"] == [{"adminToken": []}, {"partnerClientId": [], "partnerPassKey": []}, {}]
     assert verify["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("VerifyResult")
 
 

@@ -10,6 +10,7 @@ from conftest import Sim
 from outbound_support import running_sim
 
 from simulator.partners import SAMPLE_CLIENT_ID
+from simulator.services.secrets import fingerprint
 from simulator.settings import Settings
 
 pytestmark = pytest.mark.anyio
@@ -34,7 +35,7 @@ async def test_register_a_partner_and_use_it(sim: Sim) -> None:
     assert {p["client_id"] for p in listed} >= {"my-app", SAMPLE_CLIENT_ID}
     one = (await sim.http.get("/_sim/partners/my-app")).json()
     auth = one["callback"]["auth"]
-    assert (auth["type"], auth["token"]) == ("bearer", "t")
+    assert (auth["type"], auth["token"]) == ("bearer", fingerprint("t"))
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,7 @@ async def test_reference_404_ends_in_error(sim: Sim, vendor: VendorClient, host:
     await set_callback(sim, url=host.url_for("/cb"))
     status = await _run(sim, vendor, "ref-404", host.url_for("/missing.jpg"))
     assert (status["status"], status["nextAction"]) == ("ERROR", "EXIT")
-    assert status["errorMessage"] == "Reference image could not be fetched (HTTP 404)"
+    assert status["errorMessage"] == "Reference image could not be fetched"
 
     details = (await vendor.details(partner_session_id="ref-404")).json()["data"]
     assert (details["status"], details["reasonCode"]) == ("ERROR", "VERIFICATION_FAILED")

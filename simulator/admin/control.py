@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from simulator.admin.tenancy import client_scope, ensure_own, principal
 from simulator.clock import iso
 from simulator.errors import BadRequest, ErrorDialect
 from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
@@ -32,6 +33,15 @@ def _optional_text(body: dict[str, Any], name: str) -> str | None:
     return value
 
 
+async def _own_submission(request: Request, svc: Services, submission_id: str) -> None:
+    """Raise NotFound when a partner names a submission of another partner."""
+    if principal(request).is_admin:
+        return
+    record = await svc.repo.get_submission(submission_id)
+    unknown = f"There is no submission {submission_id!r}; list sessions with GET /_sim/sessions."
+    ensure_own(request, record.client_id if record else "", unknown)
+
+
 @vendor_endpoint(ADMIN)
 async def reset(request: Request, svc: Services) -> Response:
     body = await _body(request, '{"clientId": "<client-id>"}')
@@ -40,7 +50,8 @@ async def reset(request: Request, svc: Services) -> Response:
         raise BadRequest(
             "SIM_400", f"Unknown field(s) {sorted(unknown)}: send {{}}, {{clientId}} or {{clientId, partnerSessionId}}."
         )
-    result = await control.reset(svc, _optional_text(body, "clientId"), _optional_text(body, "partnerSessionId"))
+    client_id = client_scope(request, _optional_text(body, "clientId"))
+    result = await control.reset(svc, client_id, _optional_text(body, "partnerSessionId"))
     return json_response({"reset": result.scope or "all", "deleted": result.deleted})
 
 
@@ -51,12 +62,14 @@ async def force(request: Request, svc: Services) -> Response:
     if retriable is not None and not isinstance(retriable, bool):
         raise BadRequest("SIM_400", "`retriable` must be true or false (or left out for the reason's default).")
     outcome = control.outcome_of(body.get("outcome"))
+    await _own_submission(request, svc, request.path_params["submission_id"])
     record = await control.force_outcome(svc, request.path_params["submission_id"], outcome, retriable)
     return json_response({"submission": inspect.submission_json(record)})
 
 
 @vendor_endpoint(ADMIN)
 async def trigger_callback(request: Request, svc: Services) -> Response:
+    await _own_submission(request, svc, request.path_params["submission_id"])
     record = await callbacks.trigger_callback(svc, request.path_params["submission_id"])
     return json_response(record.to_json(with_attempts=True), 202)
 
@@ -64,6 +77,10 @@ async def trigger_callback(request: Request, svc: Services) -> Response:
 @vendor_endpoint(ADMIN)
 async def expire_token(request: Request, svc: Services) -> Response:
     body = await _body(request, '{"token": "<JWT>"}')
+    token = body.get("token")
+    claims = svc.tokens.peek(token.strip()) if isinstance(token, str) and not principal(request).is_admin else None
+    if claims is not None:
+        ensure_own(request, claims.client_id, "That token was issued to another partner; expire your own tokens.")
     revoked = await control.expire_token(svc, body.get("token"))
     claims = revoked.claims
     return json_response(

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from simulator.admin.tenancy import client_scope, ensure_own, principal
 from simulator.clock import parse_iso
 from simulator.errors import BadRequest, ErrorDialect, NotFound
 from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
@@ -69,7 +70,7 @@ def journal_query(request: Request) -> JournalQuery:
     if direction not in (None, "inbound", "outbound"):
         raise _invalid("`direction` must be inbound or outbound.")
     return JournalQuery(
-        client_id=q.get("clientId"),
+        client_id=client_scope(request, q.get("clientId")),
         partner_session_id=q.get("partnerSessionId"),
         session_key=q.get("sessionKey"),
         submission_id=q.get("submissionId"),
@@ -113,12 +114,21 @@ async def list_requests(request: Request, svc: Services) -> Response:
 @vendor_endpoint(ADMIN)
 async def verify_requests(request: Request, svc: Services) -> Response:
     body = await read_json_object(request, _invalid('The body must be a JSON object, e.g. {"path": "/coe/*"}.'))
+    own = principal(request).client_id
+    if own is not None:
+        steps = body.get("sequence")
+        for step in steps if isinstance(steps, list) else []:
+            if isinstance(step, dict) and "clientId" in step:
+                step["clientId"] = client_scope(request, step["clientId"])
+        body["clientId"] = client_scope(
+            request, body.get("clientId") if isinstance(body.get("clientId"), str) else None
+        )
     return json_response(await verify.verify(svc, body))
 
 
 @vendor_endpoint(ADMIN)
 async def list_sessions(request: Request, svc: Services) -> Response:
-    client_id = request.query_params.get("clientId")
+    client_id = client_scope(request, request.query_params.get("clientId"))
     sessions = await store.list_sessions(svc.repo, client_id, _limit(request.query_params.get("limit"), 50))
     items = [inspect.session_json(s, await svc.repo.latest_submission(s.key)) for s in sessions]
     return json_response({"sessions": items, "count": len(items)})
@@ -138,15 +148,17 @@ async def _detail(svc: Services, session: SessionRecord) -> dict[str, Any]:
 async def get_session(request: Request, svc: Services) -> Response:
     key = request.path_params["key"]
     session = await svc.repo.get_session(key)
+    unknown = f"There is no session with key {key!r}; list them with GET /_sim/sessions."
     if session is None:
-        raise NotFound("SIM_404", f"There is no session with key {key!r}; list them with GET /_sim/sessions.")
+        raise NotFound("SIM_404", unknown)
+    ensure_own(request, session.client_id, unknown)
     return json_response(await _detail(svc, session))
 
 
 @vendor_endpoint(ADMIN)
 async def get_session_by_partner_id(request: Request, svc: Services) -> Response:
     partner_session_id = request.path_params["partner_session_id"]
-    client_id = request.query_params.get("clientId")
+    client_id = client_scope(request, request.query_params.get("clientId"))
     if client_id is not None:
         found = await svc.repo.find_session(client_id, partner_session_id)
         candidates = [found] if found is not None else []

@@ -19,11 +19,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simulator.errors import BadRequest, ErrorDialect
+from simulator.admin.tenancy import client_scope, ensure_own, principal
+from simulator.errors import BadRequest, ErrorDialect, Forbidden
 from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
 from simulator.services import callbacks, partner_config
 from simulator.services.container import Services
-from simulator.store.outbound_records import CallbackState
+from simulator.store.outbound_records import CallbackRecord, CallbackState
 
 ADMIN = ErrorDialect()
 LIST_LIMIT_MAX = 1000
@@ -43,26 +44,33 @@ async def _json_body(request: Request, example: str) -> dict[str, Any]:
 
 @vendor_endpoint(ADMIN)
 async def list_partners(request: Request, svc: Services) -> Response:
-    partners = sorted(svc.partners.values(), key=lambda p: p.client_id)
+    own = principal(request).client_id
+    partners = sorted((p for p in svc.partners.values() if own in (None, p.client_id)), key=lambda p: p.client_id)
     return json_response({"partners": [partner_config.partner_json(p) for p in partners]})
 
 
 @vendor_endpoint(ADMIN)
 async def get_partner(request: Request, svc: Services) -> Response:
-    partner = partner_config.partner_of(svc, request.path_params["client_id"])
+    partner = partner_config.partner_of(svc, client_scope(request, request.path_params["client_id"]) or "")
     return json_response(partner_config.partner_json(partner))
 
 
 @vendor_endpoint(ADMIN)
 async def put_partner(request: Request, svc: Services) -> Response:
+    client_id = client_scope(request, request.path_params["client_id"]) or ""
     body = await _json_body(request, '{"pass_key": "...", "onboarding_partners": ["MYAPP-SDK-STANDALONE_LIVENESS"]}')
-    partner, created = await partner_config.put_partner(svc, request.path_params["client_id"], body)
+    current = svc.partner(client_id)
+    if not principal(request).is_admin and current is not None:
+        claimed = body.setdefault("onboarding_partners", list(current.onboarding_partners))
+        if not isinstance(claimed, list) or set(map(str, claimed)) != set(current.onboarding_partners):
+            raise Forbidden("SIM_403", "Only the admin changes a partner's onboarding partners; leave them out.")
+    partner, created = await partner_config.put_partner(svc, client_id, body)
     return json_response(partner_config.partner_json(partner), 201 if created else 200)
 
 
 @vendor_endpoint(ADMIN)
 async def delete_partner(request: Request, svc: Services) -> Response:
-    client_id = request.path_params["client_id"]
+    client_id = client_scope(request, request.path_params["client_id"]) or ""
     restored = await partner_config.forget_partner(svc, client_id)
     if restored is None:
         return json_response({"clientId": client_id, "deleted": True})
@@ -71,8 +79,9 @@ async def delete_partner(request: Request, svc: Services) -> Response:
 
 @vendor_endpoint(ADMIN)
 async def patch_callback(request: Request, svc: Services) -> Response:
+    client_id = client_scope(request, request.path_params["client_id"]) or ""
     body = await _json_body(request, '{"url": "http://127.0.0.1:9000/callback", "method": "POST"}')
-    partner = await partner_config.patch_callback(svc, request.path_params["client_id"], body)
+    partner = await partner_config.patch_callback(svc, client_id, body)
     return json_response(partner_config.partner_json(partner))
 
 
@@ -95,6 +104,13 @@ def _limit(raw: str | None) -> int:
     return int(raw)
 
 
+async def _own_callback(request: Request, svc: Services) -> CallbackRecord:
+    callback_id = request.path_params["callback_id"]
+    found = await callbacks.get_callback(svc, callback_id)
+    ensure_own(request, found.client_id, f"There is no callback {callback_id!r}; list them with GET /_sim/callbacks.")
+    return found
+
+
 @vendor_endpoint(ADMIN)
 async def list_callbacks(request: Request, svc: Services) -> Response:
     """Callbacks matching every given filter: the latest `limit` (default 100), oldest first."""
@@ -103,7 +119,7 @@ async def list_callbacks(request: Request, svc: Services) -> Response:
     if state is not None and state not in STATES:
         raise _invalid(f"`state` must be one of {', '.join(STATES)}.")
     found = await svc.repo.list_callbacks(
-        client_id=query.get("clientId"),
+        client_id=client_scope(request, query.get("clientId")),
         partner_session_id=query.get("partnerSessionId"),
         submission_id=query.get("submissionId"),
         state=state,
@@ -114,13 +130,14 @@ async def list_callbacks(request: Request, svc: Services) -> Response:
 
 @vendor_endpoint(ADMIN)
 async def get_callback(request: Request, svc: Services) -> Response:
-    found = await callbacks.get_callback(svc, request.path_params["callback_id"])
+    found = await _own_callback(request, svc)
     return json_response(found.to_json(with_attempts=True))
 
 
 @vendor_endpoint(ADMIN)
 async def redeliver_callback(request: Request, svc: Services) -> Response:
     """A new callback with the same body, due now (the scheduler sends it; advance 0 s to wait for it)."""
+    await _own_callback(request, svc)
     created = await callbacks.redeliver(svc, request.path_params["callback_id"])
     return json_response(created.to_json(with_attempts=True), 202)
 

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from simulator.admin.tenancy import require_admin
 from simulator.clock import iso, parse_iso
 from simulator.errors import BadRequest, ErrorDialect
 from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
@@ -52,6 +53,7 @@ async def get_clock(request: Request, svc: Services) -> Response:
 
 @vendor_endpoint(ADMIN)
 async def freeze_clock(request: Request, svc: Services) -> Response:
+    require_admin(request, "The clock")
     body = await _body(request)
     at = body.get("at")
     try:
@@ -64,6 +66,7 @@ async def freeze_clock(request: Request, svc: Services) -> Response:
 
 @vendor_endpoint(ADMIN)
 async def resume_clock(request: Request, svc: Services) -> Response:
+    require_admin(request, "The clock")
     svc.clock.resume()
     await svc.save_clock()
     return json_response(clock_body(svc))
@@ -72,6 +75,7 @@ async def resume_clock(request: Request, svc: Services) -> Response:
 @vendor_endpoint(ADMIN)
 async def advance_clock(request: Request, svc: Services) -> Response:
     """Move the clock forward, then run every job that became due before answering."""
+    require_admin(request, "The clock")
     body = await _body(request)
     seconds = body.get("seconds")
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
@@ -84,6 +88,7 @@ async def advance_clock(request: Request, svc: Services) -> Response:
 
 @vendor_endpoint(ADMIN)
 async def set_clock(request: Request, svc: Services) -> Response:
+    require_admin(request, "The clock")
     body = await _body(request)
     at = body.get("at")
     before = svc.scheduler.jobs_run if svc.scheduler else 0

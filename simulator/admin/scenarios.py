@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from simulator.admin.tenancy import client_scope
 from simulator.clock import iso
 from simulator.domain.scenario import NAME_PATTERN, Behaviour, Script, describe_fault
 from simulator.errors import BadRequest, ErrorDialect, NotFound
@@ -107,7 +108,11 @@ async def put_binding(request: Request, svc: Services) -> Response:
         raise _invalid("`script` must be a scenario script object (attempts, faults, …) or left out.")
     try:
         binding = await scenarios.bind(
-            svc, request.path_params["partner_session_id"], name, script, _client_id(body.get("clientId"))
+            svc,
+            request.path_params["partner_session_id"],
+            name,
+            script,
+            client_scope(request, _client_id(body.get("clientId"))),
         )
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'script'}: {e['msg']}" for e in exc.errors())
@@ -119,7 +124,7 @@ async def put_binding(request: Request, svc: Services) -> Response:
 async def delete_binding(request: Request, svc: Services) -> Response:
     """Remove the binding of a partner session id (`?clientId=` if it was made for one partner)."""
     psid = request.path_params["partner_session_id"]
-    client_id = _client_id(request.query_params.get("clientId"))
+    client_id = client_scope(request, _client_id(request.query_params.get("clientId")))
     await scenarios.unbind(svc, psid, client_id)
     return json_response({"partnerSessionId": psid, "clientId": client_id, "deleted": True})
 
@@ -127,7 +132,7 @@ async def delete_binding(request: Request, svc: Services) -> Response:
 @vendor_endpoint(ADMIN)
 async def list_bindings(request: Request, svc: Services) -> Response:
     """The bindings made in advance, oldest first (`?clientId=` for one partner's)."""
-    client_id = _client_id(request.query_params.get("clientId"))
+    client_id = client_scope(request, _client_id(request.query_params.get("clientId")))
     found = await svc.repo.list_bindings(client_id)
     return json_response({"count": len(found), "bindings": [binding_json(b) for b in found]})
 

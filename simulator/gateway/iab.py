@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from simulator.domain.urls import is_absolute_http_url
 from simulator.errors import BadRequest, ErrorDialect, missing, unauthorized
 from simulator.gateway.http import header, json_response, read_json_object, vendor_endpoint
 from simulator.gateway.wire import confirm_body, details_body, initiate_body, presign_body, status_body
@@ -59,14 +60,16 @@ def _initiate_request(body: dict[str, Any], headers: list[str]) -> flows.Initiat
         if flag in details and not isinstance(details[flag], bool):
             raise invalid("INVALID_ADDITIONAL_DETAILS")
     success_url, failure_url = body.get("successRedirectionUrl"), body.get("failureRedirectionUrl")
-    for value, cause in (
-        (success_url, "SUCCESS_REDIRECTION_URL_CAN_NOT_BE_EMPTY"),
-        (failure_url, "FAILURE_REDIRECTION_URL_CAN_NOT_BE_EMPTY"),
+    for value, cause, bad in (
+        (success_url, "SUCCESS_REDIRECTION_URL_CAN_NOT_BE_EMPTY", "INVALID_SUCCESS_REDIRECTION_URL"),
+        (failure_url, "FAILURE_REDIRECTION_URL_CAN_NOT_BE_EMPTY", "INVALID_FAILURE_REDIRECTION_URL"),
     ):
         if value is not None and not isinstance(value, str):
             raise invalid(cause)
         if source == "WEB_SDK" and not value:
             raise invalid(cause)
+        if value and not is_absolute_http_url(value):
+            raise invalid(bad)  # javascript:, data:, //host, /\host: only absolute http(s) URLs are redirected to
     onboarding_partner, user_id, user_id_type, partner_session_id = headers
     return flows.InitiateRequest(
         onboarding_partner=onboarding_partner,

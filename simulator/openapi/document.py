@@ -176,5 +176,7 @@ def build_document(base_url: str, routes: Iterable[Any] = (), version: str = "0"
         if path.startswith(ADMIN_PREFIX):
             for method in METHODS:
                 if method in item:
-                    item[method].setdefault("security", [{"adminToken": []}, {}])
+                    item[method].setdefault(
+                        "security", [{"adminToken": []}, {"partnerClientId": [], "partnerPassKey": []}, {}]
+                    )
     return document

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from simulator.services.journal import JournalEntry
+from simulator.services.redaction import redact_text
 
 if TYPE_CHECKING:
     from simulator.services.container import Services
@@ -49,10 +50,10 @@ async def read_capped(response: httpx.Response, limit: int) -> CappedBody:
 
 
 def excerpt(data: bytes | None, limit: int = EXCERPT_BYTES) -> str | None:
-    """The start of a body as text, for people reading an attempt."""
+    """The start of a body as text, for people reading an attempt, with secrets masked (`redact_text`)."""
     if not data:
         return None
-    return data[:limit].decode("utf-8", "replace")
+    return redact_text(data[:limit].decode("utf-8", "replace"))
 
 
 def describe_error(exc: Exception, timeout: float) -> str:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from simulator.errors import BadRequest, NotFound
 from simulator.partners import CallbackConfig, Partner, PartnerEndpointConfig, ReferenceImageConfig, load_partners
+from simulator.services import secrets
 
 if TYPE_CHECKING:
     from simulator.services.container import Services
@@ -76,7 +77,7 @@ async def put_partner(svc: Services, client_id: str, body: dict[str, Any]) -> tu
     if body.setdefault("client_id", client_id) != client_id:
         raise BadRequest("SIM_400", f"The body's client_id {body['client_id']!r} is not the path's {client_id!r}.")
     try:
-        partner = Partner.model_validate(body)
+        partner = Partner.model_validate(secrets.keep_unchanged(body, svc.partner(client_id)))
     except ValidationError as exc:
         raise _invalid(exc, "The partner") from None
     created = client_id not in svc.partners
@@ -104,7 +105,7 @@ async def _patch_endpoint(svc: Services, client_id: str, field: str, body: dict[
     model, what = _ENDPOINTS[field]
     current: PartnerEndpointConfig = getattr(partner, field)
     try:
-        config = model.model_validate(current.model_dump(mode="json") | body)
+        config = model.model_validate(current.model_dump(mode="json") | secrets.keep_unchanged_endpoint(body, current))
     except ValidationError as exc:
         raise _invalid(exc, what) from None
     return await _save(svc, partner.model_copy(update={field: config}))
@@ -126,5 +127,5 @@ async def forget_partner(svc: Services, client_id: str) -> Partner | None:
 
 
 def partner_json(partner: Partner) -> dict[str, Any]:
-    """A partner as the config file spells it (snake_case), secrets included: this is a test tool."""
-    return partner.model_dump(mode="json")
+    """A partner as the config file spells it (snake_case); secrets are write-only (shown as fingerprints)."""
+    return secrets.partner_view(partner)

@@ -1,7 +1,11 @@
 """Redaction and excerpts: what the journal keeps of headers, bodies and URLs, with secrets masked.
 
 Pass-keys, tokens, auth headers, API keys and presigned-URL signatures never reach the journal in
-clear. A secret becomes ``[redacted sha256:1a2b3c4d]``: the fingerprint lets a reader tell two tokens
+clear. Redaction goes by field name (JSON, XML, `name: value` and query forms of any field whose name
+ends in token, secret, password, pass-key, api-key, access/secret/private key, credential(s) or
+signature) and by the look of the value wherever it appears: JWTs (`eyJ…`), AWS access key ids
+(`AKIA…`/`ASIA…`), `Bearer …`/`Basic …` credentials and PEM private keys. A secret becomes
+``[redacted sha256:1a2b3c4d]``: the fingerprint lets a reader tell two tokens
 apart without being able to use either. Every function is idempotent, so an entry redacted by its
 producer (an outbound call) can safely be redacted again when it is stored.
 """
@@ -19,11 +23,16 @@ HEADER_VALUE_MAX = 256
 HEADERS_MAX = 40
 
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*){0,2}")
-_JSON_SECRET = re.compile(
-    r'("(?:token|accessToken|refreshToken|idToken|passKey|pass_key|pass-key|password|secret|clientSecret|'
-    r'apiKey|api_key|authorization)"\s*:\s*")((?:[^"\\]|\\.)*)',
-    re.IGNORECASE,
+_SECRET_NAME = (
+    r"[A-Za-z0-9_.-]*(?:token|secret|password|passwd|pass[_-]?key|api[_-]?key|access[_-]?key|secret[_-]?key|"
+    r"private[_-]?key|credentials?|signature|authorization)"
 )
+_JSON_SECRET = re.compile(r'("' + _SECRET_NAME + r'"\s*:\s*")((?:[^"\\]|\\.)*)', re.IGNORECASE)
+_XML_SECRET = re.compile(r"(<(" + _SECRET_NAME + r")>)([^<]+)(?=</\2>)", re.IGNORECASE)
+_PLAIN_SECRET = re.compile(r"(\b" + _SECRET_NAME + r"\s*[:=]\s*)([^\s\"',;&<>\[]+)", re.IGNORECASE)
+_AWS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{16}\b")
+_AUTH_VALUE = re.compile(r"\b((?:Bearer|Basic)\s+)([A-Za-z0-9._~+/=-]{8,})", re.IGNORECASE)
+_PEM_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.DOTALL)
 _QUERY_SECRET = re.compile(
     r"((?:^|[?&#;])(?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|signature|sig|token|"
     r"access_token|api_key|apikey|pass_key|password)=)([^&#\"'\s]*)",
@@ -47,19 +56,31 @@ def _mask_second(match: re.Match[str]) -> str:
     return match.group(1) + mask(match.group(2))
 
 
-_SECRET_HINT = re.compile("token|pass|secret|key|auth|sig|credential")
+_SECRET_HINT = re.compile("token|pass|secret|key|auth|sig|credential|akia|asia|aroa|aida|bearer|basic")
+
+
+def _mask_xml(match: re.Match[str]) -> str:
+    return match.group(1) + mask(match.group(3))
 
 
 def redact_text(text: str) -> str:
-    """`text` (a body excerpt or a URL) with JWTs, JSON secret fields and URL query secrets masked."""
+    """`text` (a body excerpt or a URL) with secrets masked, by field name and by look (module docstring)."""
     if "eyJ" in text:
         text = _JWT.sub(_mask_match, text)
     if _SECRET_HINT.search(text.lower()) is None:
         return text  # the common case (a status body): nothing worth a full scan
+    if "PRIVATE KEY-----" in text:
+        text = _PEM_KEY.sub(_mask_match, text)
+    text = _AWS_KEY_ID.sub(_mask_match, text)
+    text = _AUTH_VALUE.sub(_mask_second, text)
     if '"' in text:
         text = _JSON_SECRET.sub(_mask_second, text)
+    if "<" in text:
+        text = _XML_SECRET.sub(_mask_xml, text)
     if "=" in text:
         text = _QUERY_SECRET.sub(_mask_second, text)
+    if ":" in text or "=" in text:
+        text = _PLAIN_SECRET.sub(_mask_second, text)
     return text
 
 

@@ -8,7 +8,8 @@ result is kept (the image too, linked to its submission) and completion reads it
     outcome       when                                             verdict
     image         2xx and a JPEG, PNG or WebP                      the planned one
     http_error    a non-2xx answer                                 ERROR / VERIFICATION_FAILED
-    unreachable   refused, timed out, bad URL, too many redirects   ERROR / VERIFICATION_FAILED
+    unreachable   refused, timed out, bad URL, too many redirects,  ERROR / VERIFICATION_FAILED
+                  or a hop the outbound policy refuses
     not_image     2xx but not an image                             INVALID / REFERENCE_IMAGE_VALIDATION_FAILED
     too_large     2xx, body over the cap                           INVALID / REFERENCE_IMAGE_VALIDATION_FAILED
     bad_answer    the partner's reference-image endpoint answered  ERROR / VERIFICATION_FAILED
@@ -16,6 +17,10 @@ result is kept (the image too, linked to its submission) and completion reads it
 
 When Initiate Flow gave no URL, `services.reference_endpoint` asks the partner's endpoint first and
 ends in the same results.
+
+Every hop (the first URL and each redirect) passes `OutboundPolicy.check` before it is requested. The
+vendor-facing `errorMessage` is always the same generic sentence; why the fetch failed (status, refusal,
+connection error) is kept for `/_sim` only: the fetch record, the session timeline and the journal.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from simulator.services.outbound import (
     journal_outbound,
     read_capped,
 )
+from simulator.services.outbound_policy import OutboundPolicy, OutboundRefused
 from simulator.services.storage import image_content_type
 from simulator.store.outbound import FETCH_REFERENCE
 from simulator.store.outbound_records import FetchResult, ReferenceFetchRecord
@@ -49,14 +55,14 @@ log = logging.getLogger("simulator.reference")
 
 REQUEST_HEADERS = {"accept": "image/jpeg, image/png, image/webp, image/*", "accept-encoding": "identity"}
 UNREACHABLE = frozenset({"http_error", "unreachable", "bad_answer"})
+GENERIC_ERROR = "Reference image could not be fetched"
 NOT_AN_IMAGE = frozenset({"not_image", "too_large"})
 
 
 def reference_verdict(fetch: ReferenceFetchRecord) -> Verdict | None:
     """The verdict a finished fetch imposes, or None when the image is fine and the plan stands."""
     if fetch.outcome in UNREACHABLE:
-        why = f"HTTP {fetch.status_code}" if fetch.status_code else (fetch.error or "unreachable")
-        return verdict_for(Outcome.ERROR, error_message=f"Reference image could not be fetched ({why})")
+        return verdict_for(Outcome.ERROR, error_message=GENERIC_ERROR)
     if fetch.outcome in NOT_AN_IMAGE:
         return verdict_for(Outcome.REFERENCE_IMAGE_VALIDATION_FAILED, reference_reason_code="NOT_EKTP")
     return None
@@ -74,8 +80,13 @@ def judge_image(body: CappedBody, cap: int) -> tuple[str, str | None, str | None
 
 async def _get(svc: Services, url: str, watch: Stopwatch) -> FetchResult:
     settings = svc.settings
+    policy = OutboundPolicy.from_settings(settings)
     redirects = 0
     while True:
+        try:
+            await policy.check(url)
+        except OutboundRefused as exc:
+            return FetchResult("unreachable", url, redirects, watch.ms(), error=str(exc))
         async with svc.http.stream(
             "GET", url, headers=REQUEST_HEADERS, timeout=settings.reference_timeout_seconds
         ) as response:

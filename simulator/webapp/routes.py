@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from simulator.clock import iso
+from simulator.domain.urls import is_absolute_http_url
 from simulator.errors import BadRequest, ErrorDialect
 from simulator.gateway.http import header, json_response, read_json_object, vendor_endpoint
 from simulator.pages import assets, page_endpoint
@@ -28,6 +29,11 @@ from simulator.services.container import Services
 
 STATIC = Path(__file__).parent / "static"
 PAGE = ErrorDialect()
+
+
+def _redirect(url: str | None) -> str | None:
+    """A stored redirection URL the page may use (sessions made before Initiate Flow checked them: None)."""
+    return url if url and is_absolute_http_url(url) else None
 
 
 def launch_body(launch: web_sdk.Launch) -> dict[str, Any]:
@@ -41,8 +47,8 @@ def launch_body(launch: web_sdk.Launch) -> dict[str, Any]:
             "source": session.source,
             "tokenStatus": "ACTIVE" if launch.token_active else "EXPIRED",
             "expiresAt": iso(launch.expires_at),
-            "successRedirectionUrl": session.success_url,
-            "failureRedirectionUrl": session.failure_url,
+            "successRedirectionUrl": _redirect(session.success_url),
+            "failureRedirectionUrl": _redirect(session.failure_url),
             "theme": session.theme,
             "userLocale": locale if isinstance(locale, str) else "id_ID",
             "scenario": session.scenario,
@@ -68,7 +74,11 @@ async def choose_scenario(request: Request, svc: Services) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/kyc/v2/index.html", page_endpoint(STATIC / "index.html"), methods=["GET"]),
+    Route(
+        "/kyc/v2/index.html",
+        page_endpoint(STATIC / "index.html", lambda settings: settings.web_sdk_frame_ancestors),
+        methods=["GET"],
+    ),
     Route("/kyc/v2/launch", launch, methods=["GET"]),
     Route("/kyc/v2/scenario", choose_scenario, methods=["PUT"]),
     assets("/kyc/v2/assets", STATIC, "web-sdk-assets"),

@@ -3,7 +3,9 @@
  * "live" is on; every action is one API call followed by an immediate refresh. All text is rendered
  * with text nodes (the h() helper below), never as HTML, so ids and URLs from partners cannot inject markup.
  * With --admin-token, the browser sends the token as the password of HTTP Basic auth (it asked for it when
- * it loaded this page), on every API call too; a 401 says so.
+ * it loaded this page), on every API call too; a 401 says so. A partner signs in the same way with its
+ * client-id as the user name and its pass-key as the password: the API then shows only its own data, and
+ * the clock controls (shared by every partner) are hidden. The header shows who is signed in (/_sim/whoami).
  */
 "use strict";
 
@@ -114,7 +116,10 @@
     }
     const json = await response.json().catch(() => null);
     if (response.status === 401) {
-      throw new Error("The admin token was refused: reload the page and give the token as the password.");
+      throw new Error(
+        "The credentials were refused: reload the page and sign in with the admin token as the password, " +
+          "or with your client-id as the user name and your pass-key as the password."
+      );
     }
     if (!response.ok) throw new ApiError(response.status, json);
     return json;
@@ -538,8 +543,23 @@
     window.addEventListener("hashchange", route);
   }
 
+  async function identify() {
+    try {
+      const who = await api("GET", "/_sim/whoami");
+      const partner = who.role === "partner";
+      document.body.dataset.role = who.role;
+      $("whoami").textContent = partner ? `partner ${who.clientId}` : "admin";
+      $("whoami").title = partner ? "Only this partner's sessions, requests, bindings and callbacks are shown" : "";
+      for (const el of [$("clock-toggle"), document.querySelector(".advance")]) el.hidden = partner;
+      if (partner) $("client-filter").hidden = true;
+    } catch (error) {
+      notice(error.message, "bad");
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     wire();
+    identify();
     route();
   });
 })();

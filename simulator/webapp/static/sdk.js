@@ -515,16 +515,23 @@
     finish("failure", { status: "ERROR", error_code: "USER_CANCELLED" }, { icon: "✕", tone: "icon-warn", title: t("cancelledTitle") }, 0);
   }
 
-  function redirectUrl(kind, params) {
-    const raw = kind === "success" ? state.launch.successRedirectionUrl : state.launch.failureRedirectionUrl;
-    if (!raw) return null;
-    let url;
+  // Only absolute http(s) URLs: "//evil.example", "/\\evil.example", "javascript:" and "data:" are refused,
+  // never resolved against this page. Also window.OnekycSdk.absoluteHttpUrl, for tests.
+  function absoluteHttpUrl(raw) {
+    if (typeof raw !== "string" || !/^https?:\/\/[^/?#]/i.test(raw) || /[\\\u0000-\u0020\u007f]/.test(raw)) return null;
     try {
-      url = new URL(raw, window.location.href);
+      const url = new URL(raw);
+      return url.protocol === "http:" || url.protocol === "https:" ? url : null;
     } catch (error) {
       return null;
     }
-    if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+  }
+  window.OnekycSdk = Object.freeze({ absoluteHttpUrl: (raw) => (absoluteHttpUrl(raw) ? absoluteHttpUrl(raw).href : null) });
+
+  function redirectUrl(kind, params) {
+    const raw = kind === "success" ? state.launch.successRedirectionUrl : state.launch.failureRedirectionUrl;
+    const url = absoluteHttpUrl(raw);
+    if (!url) return null;
     url.searchParams.set("status", params.status);
     url.searchParams.set("partner_session_id", state.launch.partnerSessionId);
     if (params.error_code) url.searchParams.set("error_code", params.error_code);

@@ -99,6 +99,7 @@ async def test_a_partner_reads_only_its_own_data(hosted: Hosted) -> None:
         ),
         ("DELETE", "/_sim/partners/tenant-b", {}, 403),
         ("PATCH", "/_sim/partners/tenant-b/callback", {"json": {"url": "http://127.0.0.1:9/x"}}, 403),
+        ("PATCH", "/_sim/partners/tenant-b/reference-image", {"json": {"url": "http://127.0.0.1:9/x"}}, 403),
         ("PUT", "/_sim/bindings/any", {"json": {"scenario": "spoof", "clientId": "tenant-b"}}, 403),
         ("POST", "/_sim/reset", {"json": {"clientId": "tenant-b"}}, 403),
         ("POST", "/_sim/clock/advance", {"json": {"seconds": 1}}, 403),

@@ -88,8 +88,9 @@ async def patch_callback(request: Request, svc: Services) -> Response:
 @vendor_endpoint(ADMIN)
 async def patch_reference_image(request: Request, svc: Services) -> Response:
     """Change some fields of the partner's "Get Reference Image" endpoint (url, method, auth, headers, timeout)."""
+    client_id = client_scope(request, request.path_params["client_id"]) or ""
     body = await _json_body(request, '{"url": "http://127.0.0.1:9000/reference-image", "method": "GET"}')
-    partner = await partner_config.patch_reference_image(svc, request.path_params["client_id"], body)
+    partner = await partner_config.patch_reference_image(svc, client_id, body)
     return json_response(partner_config.partner_json(partner))
 
 

@@ -7,15 +7,18 @@ PORT ?= 8080
 DATABASE ?= onekyc-sim.db
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck clean venv screenshots bench fuzz replay
+.PHONY: run test lint typecheck clean venv screenshots bench fuzz replay schema
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@test -x $(BIN)/python || { echo "make: creating $(VENV) (a virtual environment for this checkout)"; $(PYTHON) -m venv $(VENV); }
+	@echo "make: upgrading pip in $(VENV)"
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "make: installing onekyc-sim[dev] into $(VENV), editable (about 30 s the first time)"
+	@$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+	@echo "make: $(VENV) is ready ($(BIN)/onekyc-sim)"
 
 run: $(STAMP)
 	$(BIN)/onekyc-sim serve --host $(HOST) --port $(PORT) --database $(DATABASE)
@@ -36,6 +39,10 @@ bench: $(STAMP)  # load on 127.0.0.1 only, ~10-20 min; BENCH_FLOWS, BENCH_SOAK_S
 
 screenshots: $(STAMP)  # the README's dashboard and Web SDK screenshots (needs /usr/bin/chromium)
 	$(BIN)/python docs/screenshots/capture.py
+
+schema: $(STAMP)  # regenerate the scenario JSON Schema editors use, and its test snapshot, from the models
+	$(BIN)/onekyc-sim scenarios schema > simulator/scenarios/builtin/scenario.schema.json
+	cp simulator/scenarios/builtin/scenario.schema.json tests/snapshots/scenario.schema.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check simulator tests bench docs/examples

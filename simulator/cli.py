@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from simulator import __version__, logs, startup
+from simulator import __version__, completion, logs, startup
 from simulator.partners import PartnersConfigError, load_partners
 from simulator.scenarios import cli as scenario_commands
 from simulator.settings import Settings
@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _serve_parser(sub)
     scenario_commands.add_parsers(sub)
+    completion.add_parser(sub)
     return parser
 
 
@@ -170,12 +171,15 @@ def serve(settings: Settings, *, access_log: bool = False, flags: Collection[str
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    completion.autocomplete(parser)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
     if args.command in scenario_commands.COMMANDS:
         return scenario_commands.run(args)
+    if args.command == completion.COMMAND:
+        return completion.run(args)
     try:
         settings = settings_from(args)
     except (ValidationError, SettingsError) as exc:

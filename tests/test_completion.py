@@ -55,7 +55,7 @@ def test_subcommands_flags_and_choices_complete() -> None:
     assert complete("onekyc-sim serve --data") == ["--database"]
     assert complete("onekyc-sim serve --log-format ") == ["json", "text"]
     assert {"list", "schema", "show", "validate"} <= set(complete("onekyc-sim scenarios "))
-    assert complete("onekyc-sim completion ") == ["bash", "fish", "zsh"]
+    assert {"bash", "fish", "zsh"} <= set(complete("onekyc-sim completion "))
 
 
 def test_every_serve_flag_completes() -> None:

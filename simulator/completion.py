@@ -26,6 +26,7 @@ enable it (once, in your shell's start-up file):
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `onekyc-sim completion {bash,zsh,fish}` to the command's subparsers."""
     completion = sub.add_parser(
         COMMAND,
         help="print the shell completion hook (bash, zsh, fish)",

@@ -72,6 +72,7 @@ def settings_error(exc: ValidationError | SettingsError, flags: Collection[str])
 
 
 def config_error(exc: PartnersConfigError, flags: Collection[str]) -> StartupError:
+    """An unreadable or invalid partners file (`--config` / `ONEKYC_SIM_CONFIG`), on one line, and the fix."""
     name = option_name("config", flags)
     return StartupError(
         " ".join(str(exc).split()),
@@ -80,6 +81,7 @@ def config_error(exc: PartnersConfigError, flags: Collection[str]) -> StartupErr
 
 
 def scenarios_error(exc: ScenarioFileError, flags: Collection[str]) -> StartupError:
+    """The first problem of an extra scenario directory (`--scenarios`): a missing directory or a bad file."""
     name = option_name("scenario_dirs", flags)
     if not exc.path.is_file():
         return StartupError(str(exc).splitlines()[0], f"Check the directory given with {name}.")
@@ -90,6 +92,7 @@ def scenarios_error(exc: ScenarioFileError, flags: Collection[str]) -> StartupEr
 
 
 def listen_error(exc: OSError, host: str, port: int, field: str, flags: Collection[str]) -> StartupError:
+    """`port` (the setting `field`: port or token_port) could not be bound on `host`, e.g. it is in use."""
     name = option_name(field, flags)
     return StartupError(
         f"cannot listen on {host}:{port}: {exc.strerror or exc}.",

@@ -280,7 +280,7 @@ def marker_settings(marker: pytest.Mark | None, database: Path) -> Settings:
     options = dict(marker.kwargs) if marker else {}
     valid = ", ".join(sorted(Settings.model_fields))
     if marker and marker.args:
-        pytest.fail(f"@pytest.mark.{MARKER}() takes options by name only, e.g. max_attempts=1; valid: {valid}", False)
+        pytest.fail(f"@pytest.mark.{MARKER}() takes options by name only; valid options: {valid}", pytrace=False)
     unknown = sorted(set(options) - set(Settings.model_fields))
     if unknown:
         pytest.fail(f"@pytest.mark.{MARKER}: unknown option {unknown[0]!r}; valid options: {valid}", pytrace=False)

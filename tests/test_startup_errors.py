@@ -176,13 +176,18 @@ def test_misspelt_option(onekyc_sim):
 @pytest.mark.onekyc_sim(max_attempts=0)
 def test_invalid_value(onekyc_sim):
     pass
+
+
+@pytest.mark.onekyc_sim(1)
+def test_positional_option(onekyc_sim):
+    pass
 """
 
 
 def test_a_bad_marker_option_is_one_line_naming_it(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_marker=MARKER_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
-    result.assert_outcomes(errors=2)
+    result.assert_outcomes(errors=3)
     output = result.stdout.str()
     assert "pydantic" not in output
     assert "Traceback" not in output
@@ -192,6 +197,8 @@ def test_a_bad_marker_option_is_one_line_naming_it(pytester: pytest.Pytester) ->
             "@pytest.mark.onekyc_sim: unknown option 'max_atempts'; valid options: *, max_attempts, *",
             "_*ERROR at setup of test_invalid_value*_",
             "@pytest.mark.onekyc_sim(max_attempts=0): Input should be greater than or equal to 1",
+            "_*ERROR at setup of test_positional_option*_",
+            "@pytest.mark.onekyc_sim() takes options by name only; valid options: admin_token, *",
             "*short test summary*",
         ],
         consecutive=True,

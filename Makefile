@@ -7,15 +7,18 @@ PORT ?= 8080
 DATABASE ?= onekyc-sim.db
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck clean venv screenshots bench fuzz replay image image-check
+.PHONY: run test lint typecheck clean venv screenshots bench fuzz replay schema image image-check
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@test -x $(BIN)/python || { echo "make: creating $(VENV) (a virtual environment for this checkout)"; $(PYTHON) -m venv $(VENV); }
+	@echo "make: upgrading pip in $(VENV)"
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "make: installing onekyc-sim[dev] into $(VENV), editable (about 30 s the first time)"
+	@$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+	@echo "make: $(VENV) is ready ($(BIN)/onekyc-sim)"
 
 run: $(STAMP)
 	$(BIN)/onekyc-sim serve --host $(HOST) --port $(PORT) --database $(DATABASE)
@@ -48,6 +51,10 @@ image:  # the container image, built offline from registries: debootstrapped Deb
 
 image-check: $(STAMP)  # start the image's entrypoint on 127.0.0.1 and play one whole flow against it (not in `make test`)
 	BUILDAH="$(BUILDAH)" $(BIN)/python container/check.py $(IMAGE)
+
+schema: $(STAMP)  # regenerate the scenario JSON Schema editors use, and its test snapshot, from the models
+	$(BIN)/onekyc-sim scenarios schema > simulator/scenarios/builtin/scenario.schema.json
+	cp simulator/scenarios/builtin/scenario.schema.json tests/snapshots/scenario.schema.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check simulator tests bench docs/examples

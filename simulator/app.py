@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -25,6 +25,7 @@ from simulator.gateway import iab, storage, token_gateway
 from simulator.gateway.faults import FaultInjection
 from simulator.gateway.http import error_response
 from simulator.gateway.journal_middleware import JournalMiddleware
+from simulator.home import routes as home_routes
 from simulator.services.container import Services, open_services
 from simulator.settings import Settings
 from simulator.webapp import routes as web_sdk_routes
@@ -56,7 +57,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             app.state.services = services
             yield
             return
-        async with open_services(settings) as opened:
+        async with AsyncExitStack() as stack:
+            try:
+                opened = await stack.enter_async_context(open_services(settings))
+            except Exception as exc:
+                app.state.startup_error = exc  # `onekyc-sim serve` explains it (simulator.startup)
+                raise
             app.state.services = opened
             log.info(
                 "simulator ready",
@@ -82,6 +88,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             *tenancy.routes,
             *web_sdk_routes.routes,
             *dashboard.routes,
+            *home_routes,
         ],
         exception_handlers={HTTPException: _http_error, Exception: _unexpected},
         # Outermost first: the journal sees what the client gets; the guard covers only /_sim;

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
-from simulator import __version__, logs
+from simulator import __version__, completion, logs, startup
 from simulator.hosting import exposure_problem
 from simulator.partners import PartnersConfigError, load_partners
 from simulator.scenarios import cli as scenario_commands
@@ -108,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _serve_parser(sub)
     scenario_commands.add_parsers(sub)
+    completion.add_parser(sub)
     return parser
 
 
@@ -138,8 +140,13 @@ SETTINGS_FLAGS = (
 )
 
 
+def given_flags(args: argparse.Namespace) -> set[str]:
+    """The settings given on the command line (the others come from ONEKYC_SIM_* variables or defaults)."""
+    return {name for name in SETTINGS_FLAGS if getattr(args, name, None) is not None}
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
-    overrides = {name: getattr(args, name) for name in SETTINGS_FLAGS if getattr(args, name, None) is not None}
+    overrides = {name: getattr(args, name) for name in given_flags(args)}
     return Settings(**overrides)
 
 
@@ -157,9 +164,11 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(settings: Settings, *, access_log: bool = False) -> int:
+def serve(settings: Settings, *, access_log: bool = False, flags: Collection[str] = ()) -> int:
+    """Serve until stopped; 2 (after two lines on stderr) when a start-up failure of the user's stops it."""
     import uvicorn
 
+    from simulator import serving
     from simulator.app import create_app
 
     logs.configure(settings.log_level, settings.log_format)
@@ -170,19 +179,17 @@ def serve(settings: Settings, *, access_log: bool = False) -> int:
     try:
         load_partners(settings.config)
     except PartnersConfigError as exc:
-        print(f"onekyc-sim: {exc}", file=sys.stderr)
+        print(startup.config_error(exc, flags), file=sys.stderr)
         return 2
-    try:
-        sockets = [_bind(settings.host, settings.port)]
-        if settings.token_port is not None:
-            sockets.append(_bind(settings.host, settings.token_port))
-    except OSError as exc:
-        print(
-            f"onekyc-sim: cannot listen on {settings.host}:{settings.port}: {exc.strerror}. "
-            "Is another simulator running? Pick another port with --port.",
-            file=sys.stderr,
-        )
-        return 2
+    sockets: list[socket.socket] = []
+    for field, port in (("port", settings.port), ("token_port", settings.token_port)):
+        if port is None:
+            continue
+        try:
+            sockets.append(_bind(settings.host, port))
+        except OSError as exc:
+            print(startup.listen_error(exc, settings.host, port, field, flags), file=sys.stderr)
+            return 2
     config = uvicorn.Config(
         create_app(settings),
         log_level=settings.log_level.lower(),
@@ -192,30 +199,26 @@ def serve(settings: Settings, *, access_log: bool = False) -> int:
         lifespan="on",
         log_config=None,
     )
-    print(
-        f"onekyc-sim {__version__} serving on {settings.base_url} (database {settings.database})",
-        file=sys.stderr,
-    )
-    # Server.run installs the configured event loop (uvloop when available); a bare serve() would not.
-    uvicorn.Server(config).run(sockets=sockets)
-    return 0
+    return serving.run(config, sockets, settings, flags)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    completion.autocomplete(parser)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
     if args.command in scenario_commands.COMMANDS:
         return scenario_commands.run(args)
+    if args.command == completion.COMMAND:
+        return completion.run(args)
     try:
         settings = settings_from(args)
-    except ValidationError as exc:
-        for err in exc.errors():
-            print(f"onekyc-sim: --{'-'.join(str(p) for p in err['loc'])}: {err['msg']}", file=sys.stderr)
+    except (ValidationError, SettingsError) as exc:
+        print(startup.settings_error(exc, given_flags(args)), file=sys.stderr)
         return 2
     if args.command == "serve":
-        return serve(settings, access_log=args.access_log)
+        return serve(settings, access_log=args.access_log, flags=given_flags(args))
     parser.error(f"unknown command {args.command}")
     return 2

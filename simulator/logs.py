@@ -1,19 +1,29 @@
-"""Structured logging: JSON lines (default) or plain text, with the `extra` fields kept."""
+"""Structured logging: JSON lines (default) or plain text, with the `extra` fields kept.
+
+Every line is stamped in ISO 8601 UTC with milliseconds (`2026-05-01T10:00:02.125Z`), the form the
+simulator clock, the journal and the dashboard use.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+import time
 from typing import Any
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
+def timestamp(record: logging.LogRecord) -> str:
+    """When `record` was made, e.g. `2026-05-01T10:00:02.125Z` (wall clock, UTC, milliseconds)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": timestamp(record),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -24,12 +34,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class TextFormatter(logging.Formatter):
+    """`2026-05-01T10:00:02.125Z INFO    simulator.app: simulator ready`."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return timestamp(record)
+
+
 def configure(level: str = "INFO", fmt: str = "json") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger("simulator")
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -156,6 +156,9 @@ def load_partners(path: Path | None) -> list[Partner]:
             parsed = PartnersFile.model_validate(raw)
         except OSError as exc:
             raise PartnersConfigError(f"{path}: cannot read partners file: {exc}") from exc
+        except yaml.MarkedYAMLError as exc:
+            line = f":{exc.problem_mark.line + 1}" if exc.problem_mark else ""
+            raise PartnersConfigError(f"{path}{line}: not valid YAML: {exc.problem or exc}") from exc
         except yaml.YAMLError as exc:
             raise PartnersConfigError(f"{path}: not valid YAML: {exc}") from exc
         except ValidationError as exc:

@@ -267,6 +267,32 @@ class OneKycSim:
             raise AssertionError(result.get("message") or f"no request matched {matcher}: {result}")
 
 
+def marker_settings(marker: pytest.Mark | None, database: Path) -> Settings:
+    """The fixture's settings: a frozen clock, quiet logs, `database`, then the marker's options.
+
+    A positional argument, an unknown option or an invalid value fails the test with one line that
+    names it (and, for an unknown option, lists the valid ones), instead of pydantic's report.
+    """
+    from pydantic import ValidationError
+
+    from simulator.settings import Settings
+
+    options = dict(marker.kwargs) if marker else {}
+    valid = ", ".join(sorted(Settings.model_fields))
+    if marker and marker.args:
+        pytest.fail(f"@pytest.mark.{MARKER}() takes options by name only; valid options: {valid}", pytrace=False)
+    unknown = sorted(set(options) - set(Settings.model_fields))
+    if unknown:
+        pytest.fail(f"@pytest.mark.{MARKER}: unknown option {unknown[0]!r}; valid options: {valid}", pytrace=False)
+    try:
+        return Settings(database=str(database), **{"frozen_clock": True, "log_level": "WARNING", **options})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = error["loc"][0] if error["loc"] else "?"
+        problem = f"@pytest.mark.{MARKER}({field}={error['input']!r}): {error['msg']}"
+    pytest.fail(problem, pytrace=False)  # outside the except block: no chained pydantic report
+
+
 @contextlib.contextmanager
 def running_simulator(settings: Settings) -> Iterator[OneKycSim]:
     """A simulator serving `settings` from a background thread, with its helper; stopped on exit."""
@@ -290,10 +316,7 @@ def running_simulator(settings: Settings) -> Iterator[OneKycSim]:
 @pytest.fixture
 def onekyc_sim(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OneKycSim]:
     """A real simulator on a free port, fresh database, frozen clock; see `OneKycSim` for the helpers."""
-    from simulator.settings import Settings
-
     marker = request.node.get_closest_marker(MARKER)
-    overrides: dict[str, Any] = {"frozen_clock": True, "log_level": "WARNING", **(marker.kwargs if marker else {})}
-    settings = Settings(database=str(tmp_path / "onekyc-sim.db"), **overrides)
+    settings = marker_settings(marker, tmp_path / "onekyc-sim.db")
     with running_simulator(settings) as sim:
         yield sim

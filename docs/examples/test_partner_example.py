@@ -1,4 +1,4 @@
-"""A partner's CI test against the OneKYC simulator, with the `onekyc_sim` fixture of `pip install onekyc-sim`.
+"""A partner's CI test against the OneKYC simulator, with the `onekyc_sim` fixture of the onekyc-sim package.
 
 `start_liveness_check` stands in for your backend: replace it with a call into your own code, pointed
 at `onekyc_sim.base_url` instead of the vendor's sandbox.

@@ -71,9 +71,11 @@
     return Number.isNaN(date.getTime()) ? null : date;
   }
 
+  // Every time on the page reads as the clock does: ISO 8601, UTC, milliseconds (2026-05-01T10:00:02.125Z),
+  // the form of the API, the journal and the simulator's log lines.
   function clockText(value) {
     const date = toDate(value);
-    return date ? date.toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z") : "–";
+    return date ? date.toISOString() : "–";
   }
 
   function shortId(value) {
@@ -84,11 +86,6 @@
   function middleEllipsis(text, max) {
     const value = String(text || "");
     return value.length > max ? `${value.slice(0, max - 17)}…${value.slice(-16)}` : value;
-  }
-
-  function timeText(value) {
-    const date = toDate(value);
-    return date ? date.toISOString().slice(11, 23) : "–";
   }
 
   // -- API ----------------------------------------------------------------------------------------
@@ -148,7 +145,7 @@
 
   function renderClock(clock) {
     state.clock = clock;
-    $("clock-now").textContent = clockText(clock.now);
+    $("clock-now").textContent = clockText(clock.epoch ?? clock.now);
     $("clock-now").setAttribute("datetime", clock.now);
     $("clock-state").textContent = clock.frozen ? "frozen" : "running";
     $("clock-state").className = `pill ${clock.frozen ? "warn" : "ok"}`;
@@ -203,7 +200,7 @@
             onclick: () => select(session.key),
             onkeydown: (event) => event.key === "Enter" && select(session.key),
           },
-          h("td", { class: "mono small nowrap", title: clockText(session.createdAt) }, timeText(session.createdAt).slice(0, 8)),
+          h("td", { class: "mono small nowrap created" }, clockText(session.createdAt)),
           h("td", {}, h("strong", {}, session.partnerSessionId), h("div", { class: "small muted", title: `client-id ${session.clientId || ""}` }, `${session.source || ""} · ${shortId(session.clientId)}`)),
           h("td", {}, session.userId || ""),
           h("td", {}, session.scenario || ""),
@@ -251,7 +248,7 @@
       h("td", { class: "mono small", title: sub.id }, shortId(sub.id)),
       h("td", { class: "status" }, statusCell(sub)),
       h("td", {}, sub.nextAction ? pill(sub.nextAction, "plain") : ""),
-      h("td", { class: "small mono nowrap" }, `created ${timeText(sub.createdAt)}`, sub.completedAt ? [h("br"), `ended ${timeText(sub.completedAt)}`] : null),
+      h("td", { class: "small mono nowrap" }, `created ${clockText(sub.createdAt)}`, sub.completedAt ? [h("br"), `ended ${clockText(sub.completedAt)}`] : null),
       h(
         "td",
         {},
@@ -312,7 +309,7 @@
             h(
               "summary",
               { class: "tl-head" },
-              h("span", { class: "tl-time" }, timeText(entry.at)),
+              h("span", { class: "tl-time" }, clockText(entry.at)),
               pill(type, "plain"),
               h("span", { class: "tl-title" }, title),
               h("span", { class: "tl-summary" }, summary),
@@ -463,7 +460,7 @@
         h(
           "tr",
           {},
-          h("td", { class: "mono small" }, timeText(entry.at)),
+          h("td", { class: "mono small" }, clockText(entry.at)),
           h("td", {}, entry.direction || "inbound"),
           h("td", {}, entry.method || ""),
           h("td", { class: "mono small" }, entry.path || entry.url || ""),
@@ -512,7 +509,7 @@
         again = false;
         try {
           await Promise.all([refreshClock(), refreshView()]);
-          $("refreshed").textContent = `updated ${new Date().toLocaleTimeString()}`;
+          $("refreshed").textContent = `updated ${clockText(new Date())}`;
           if (/does not answer/.test($("notice").textContent)) notice("");
         } catch (error) {
           notice(error.message, "bad");

@@ -29,6 +29,8 @@ def _presented(scope: Scope) -> tuple[str | None, bool]:
     browser = False
     for name, value in scope["headers"]:
         if name == b"authorization":
+            if authorization is not None and authorization != value.decode("latin-1"):
+                return None, browser  # two different credentials: ambiguous, so none is presented
             authorization = value.decode("latin-1")
         elif name == b"accept" and b"text/html" in value:
             browser = True

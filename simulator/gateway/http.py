@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from simulator.errors import (
     DEFAULT_DIALECT,
+    BadRequest,
     ErrorDialect,
     InternalError,
     PayloadTooLarge,
@@ -28,6 +29,21 @@ Handler = Callable[[Request, Services], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 JSON_BODY_MAX = 256 * 1024
+# The headers the vendor documents (vendor-openapi header parameters), and the two every body or bearer
+# token depends on: each must be given once (or repeated with the same value), never two different ways.
+SINGLE_HEADERS = (
+    "client-id",
+    "pass-key",
+    "x-onekyc-token",
+    "x-onboarding-partner",
+    "x-partner-user-id",
+    "x-partner-user-id-type",
+    "x-partner-session-id",
+    "x-sdk-session-id",
+    "x-submission-id",
+    "authorization",
+    "content-type",
+)
 
 
 def services_of(request: Request) -> Services:
@@ -47,13 +63,41 @@ def error_response(error: VendorError, dialect: ErrorDialect = DEFAULT_DIALECT) 
     return json_response(render_error_body(error, dialect), error.status)
 
 
-def vendor_endpoint(dialect: ErrorDialect = DEFAULT_DIALECT) -> Callable[[Handler], Endpoint]:
-    """The error boundary of one vendor endpoint: every failure leaves as that endpoint's error body."""
+def _name(value: str) -> str:
+    return value.upper().replace("-", "_")
+
+
+def refuse_ambiguity(request: Request, header_code: str, query_code: str) -> None:
+    """Raise 400 when a vendor header or a query parameter is given twice with different values.
+
+    Starlette would silently pick the first (`headers.get`) or the last (`query_params`) value, which
+    lets an ambiguous request choose its identity. Cause `AMBIGUOUS_<NAME>`, code the endpoint's
+    documented 400 code for headers (`header_code`) or its query (`query_code`).
+    """
+    for name in SINGLE_HEADERS:
+        values = request.headers.getlist(name)
+        if len(values) > 1 and len({value.strip() for value in values}) > 1:
+            raise BadRequest(header_code, f"AMBIGUOUS_{_name(name)}")
+    seen: dict[str, str] = {}
+    for name, value in request.query_params.multi_items():
+        if seen.setdefault(name, value) != value:
+            raise BadRequest(query_code, f"AMBIGUOUS_{_name(name)}")
+
+
+def vendor_endpoint(
+    dialect: ErrorDialect = DEFAULT_DIALECT, *, header_code: str = "1539", query_code: str | None = None
+) -> Callable[[Handler], Endpoint]:
+    """The error boundary of one vendor endpoint: every failure leaves as that endpoint's error body.
+
+    Before the handler runs, an ambiguous request (a header or query parameter given twice with
+    different values) is refused with the endpoint's documented 400 code (`refuse_ambiguity`).
+    """
 
     def decorate(handler: Handler) -> Endpoint:
         @functools.wraps(handler)
         async def endpoint(request: Request) -> Response:
             try:
+                refuse_ambiguity(request, header_code, query_code or header_code)
                 return await handler(request, services_of(request))
             except VendorError as error:
                 return error_response(error, dialect)
@@ -96,7 +140,8 @@ async def read_json_object(request: Request, invalid: VendorError) -> dict[str, 
     raw = await read_body(request, JSON_BODY_MAX, invalid)
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: nesting deeper than the parser's recursion limit (`[[[[…` 100 000 deep).
         raise invalid from None
     if not isinstance(body, dict):
         raise invalid

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -64,7 +65,8 @@ def error_response(error: VendorError, dialect: ErrorDialect = DEFAULT_DIALECT) 
 
 
 def _name(value: str) -> str:
-    return value.upper().replace("-", "_")
+    """`x-partner-session-id` -> `X_PARTNER_SESSION_ID`, `submissionType` -> `SUBMISSION_TYPE`."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", value).upper().replace("-", "_")
 
 
 def refuse_ambiguity(request: Request, header_code: str, query_code: str) -> None:

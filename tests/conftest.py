@@ -29,7 +29,8 @@ def s3_error(response: httpx.Response) -> tuple[int, str]:
     """The status and S3 `<Code>` of a storage error answer (which must be S3's XML)."""
     assert response.headers["content-type"].startswith("application/xml"), response.text
     root = ElementTree.fromstring(response.content)
-    assert root.tag == "Error" and root.findtext("RequestId"), response.text
+    assert root.tag == "Error", response.text
+    assert root.findtext("RequestId"), response.text
     return response.status_code, root.findtext("Code") or ""
 
 

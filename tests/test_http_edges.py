@@ -47,7 +47,9 @@ def _no_evil(response: httpx.Response) -> None:
 
 
 @pytest.mark.parametrize(("method", "path"), VENDOR_PATHS, ids=[f"{m} {p}" for m, p in VENDOR_PATHS])
-async def test_a_trailing_slash_is_an_unknown_path_never_a_redirect(client: httpx.AsyncClient, method: str, path: str) -> None:
+async def test_a_trailing_slash_is_an_unknown_path_never_a_redirect(
+    client: httpx.AsyncClient, method: str, path: str
+) -> None:
     response = await client.request(method, f"{path}/", headers={"host": EVIL})
     assert response.status_code == 404
     assert response.json() == {"success": False, "errors": [{"code": "404", "cause": "PATH_NOT_FOUND"}]}
@@ -158,7 +160,9 @@ async def test_cors_answers_only_the_configured_origins_and_never_sim(cors_sim: 
 
 
 def test_cors_origins_come_from_the_flag_or_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    args = build_parser().parse_args(["serve", "--cors-origin", "http://a.test", "--cors-origin", "https://b.test:8443/"])
+    args = build_parser().parse_args(
+        ["serve", "--cors-origin", "http://a.test", "--cors-origin", "https://b.test:8443/"]
+    )
     assert settings_from(args).cors_origins == ["http://a.test", "https://b.test:8443"]
     assert settings_from(build_parser().parse_args(["serve"])).cors_origins == []
     monkeypatch.setenv("ONEKYC_SIM_CORS_ORIGINS", "http://a.test, http://c.test")
@@ -295,7 +299,9 @@ async def test_a_query_parameter_given_twice_two_ways_is_refused(sim: Sim, vendo
     )
 
 
-async def test_the_admin_guard_refuses_two_different_authorizations(sim_factory: SimFactory, settings: Settings) -> None:
+async def test_the_admin_guard_refuses_two_different_authorizations(
+    sim_factory: SimFactory, settings: Settings
+) -> None:
     guarded = await sim_factory(settings.model_copy(update={"admin_token": "right"}))
     both = [("authorization", "Bearer right"), ("authorization", "Bearer wrong")]
     assert (await guarded.http.get("/_sim/health", headers=both)).status_code == 401
@@ -320,7 +326,9 @@ async def test_a_flow_that_contradicts_the_onboarding_partner_is_invalid_flow(si
     assert (response.status_code, response.json()["errors"][0]) == (400, {"code": "1539", "cause": "INVALID_FLOW"})
     assert (await vendor.details(partner_session_id="ktp-under-liveness")).status_code == 400
     face = await vendor.initiate(
-        "face", onboarding_partner="CLIENT_X-SDK-COE_FACE_VERIFICATION", body={"flow": "FACE_VERIFICATION", "source": "SDK"}
+        "face",
+        onboarding_partner="CLIENT_X-SDK-COE_FACE_VERIFICATION",
+        body={"flow": "FACE_VERIFICATION", "source": "SDK"},
     )
     assert face.status_code == 200
 

@@ -140,9 +140,7 @@ class UrlSigner:
 
     def _signature(self, method: str, path: str, params: Sequence[tuple[str, str]], host: str, date: str) -> str:
         """SigV4's shape: canonical request (method, path, sorted query, host) -> string to sign -> HMAC."""
-        query = "&".join(
-            f"{quote(name, safe='-_.~')}={quote(value, safe='-_.~')}" for name, value in sorted(params)
-        )
+        query = "&".join(f"{quote(name, safe='-_.~')}={quote(value, safe='-_.~')}" for name, value in sorted(params))
         canonical = "\n".join((method, quote(path, safe="/-_.~"), query, f"host:{host}\n", "host", "UNSIGNED-PAYLOAD"))
         scope = f"{date[:8]}/{REGION}/s3/aws4_request"
         to_sign = "\n".join((ALGORITHM, date, scope, hashlib.sha256(canonical.encode()).hexdigest()))

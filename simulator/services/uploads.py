@@ -87,7 +87,9 @@ async def upload_document(svc: Services, request: StorageRequest, read_body: Bod
     if content_type is None:
         raise Unprocessable("422", "INVALID_UPLOAD_ARTIFACT")
     try:
-        await svc.repo.store_document(request.key.reference, document.submission_id, data, content_type, svc.clock.now())
+        await svc.repo.store_document(
+            request.key.reference, document.submission_id, data, content_type, svc.clock.now()
+        )
     except StaleStateError:
         raise Conflict("409", "SUBMISSION_STATE_CONFLICT") from None
     return digest

@@ -45,6 +45,7 @@ SINGLE_HEADERS = (
     "authorization",
     "content-type",
 )
+_SINGLE = frozenset(name.encode() for name in SINGLE_HEADERS)
 
 
 def services_of(request: Request) -> Services:
@@ -76,14 +77,16 @@ def refuse_ambiguity(request: Request, header_code: str, query_code: str) -> Non
     lets an ambiguous request choose its identity. Cause `AMBIGUOUS_<NAME>`, code the endpoint's
     documented 400 code for headers (`header_code`) or its query (`query_code`).
     """
-    for name in SINGLE_HEADERS:
-        values = request.headers.getlist(name)
-        if len(values) > 1 and len({value.strip() for value in values}) > 1:
-            raise BadRequest(header_code, f"AMBIGUOUS_{_name(name)}")
+    given: dict[bytes, bytes] = {}
+    for name, value in request.scope["headers"]:  # one pass over the raw headers: this runs on every poll
+        if name in _SINGLE and given.setdefault(name, value.strip()) != value.strip():
+            raise BadRequest(header_code, f"AMBIGUOUS_{_name(name.decode('latin-1'))}")
+    if not request.scope.get("query_string"):
+        return
     seen: dict[str, str] = {}
-    for name, value in request.query_params.multi_items():
-        if seen.setdefault(name, value) != value:
-            raise BadRequest(query_code, f"AMBIGUOUS_{_name(name)}")
+    for key, text in request.query_params.multi_items():
+        if seen.setdefault(key, text) != text:
+            raise BadRequest(query_code, f"AMBIGUOUS_{_name(key)}")
 
 
 def vendor_endpoint(

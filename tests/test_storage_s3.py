@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
-from conftest import Sim, s3_error
+from conftest import Sim, SimFactory, s3_error
 
 from simulator.client import SdkSession, VendorClient, sample_jpeg
 from simulator.services.storage import ObjectKey
@@ -201,3 +201,19 @@ async def test_an_expired_url_is_refused_before_the_body_is_read(running: Thread
     parts = urlsplit(url)
     first, _ = await _raw_put_expecting_continue(running, f"{parts.path}?{parts.query}", b"\xff" * 3_000_000)
     assert first.startswith(b"HTTP/1.1 403"), first
+
+
+async def test_a_public_base_url_on_another_host_signs_for_that_host(
+    sim_factory: SimFactory, settings: Settings
+) -> None:
+    """Served as http://sim.test but published as http://10.0.2.2:8080 (an emulator's view of the host): the
+    URLs carry and bind the published host; a client reaching the simulator by another name sends it."""
+    sim = await sim_factory(settings.model_copy(update={"public_base_url": "http://10.0.2.2:8080"}))
+    vendor = sim.vendor()
+    sdk, submission_id, url = await _presigned(vendor, "emulator")
+    parts = urlsplit(url)
+    assert parts.netloc == "10.0.2.2:8080"
+    local = await sim.http.put(f"{parts.path}?{parts.query}", content=sample_jpeg())  # Host: sim.test
+    assert s3_error(local) == (403, "SignatureDoesNotMatch")
+    assert (await vendor.upload(url, sample_jpeg())).status_code == 200  # sends Host: 10.0.2.2:8080
+    assert (await vendor.confirm(sdk, submission_id)).status_code == 200

@@ -178,7 +178,7 @@ class RowBuilder:
     def __call__(self, exchange: Exchange) -> Row:
         try:
             return self._build(exchange)
-        except Exception as exc:
+        except Exception as exc:  # a request is never dropped from the journal, however malformed
             return journal_row(bare_entry(exchange, f"{type(exc).__name__} while journaling: {exc}"))
 
     def _build(self, exchange: Exchange) -> Row:

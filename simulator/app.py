@@ -20,8 +20,9 @@ from simulator.admin import outbound as outbound_routes
 from simulator.admin import routes as admin_routes
 from simulator.admin import scenarios as scenario_routes
 from simulator.admin.guard import AdminTokenGuard
-from simulator.errors import InternalError, NotFound, VendorError
+from simulator.errors import InternalError
 from simulator.gateway import iab, storage, token_gateway
+from simulator.gateway.edges import VendorCors, http_error
 from simulator.gateway.faults import FaultInjection
 from simulator.gateway.http import error_response
 from simulator.gateway.journal_middleware import JournalMiddleware
@@ -31,15 +32,6 @@ from simulator.settings import Settings
 from simulator.webapp import routes as web_sdk_routes
 
 log = logging.getLogger("simulator.app")
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    if exc.status_code == 404:
-        return error_response(NotFound("404", "PATH_NOT_FOUND"))
-    if exc.status_code == 405:
-        return error_response(VendorError("405", "METHOD_NOT_ALLOWED", status=405))
-    return error_response(VendorError(str(exc.status_code), "REQUEST_REJECTED", status=exc.status_code))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -90,15 +82,19 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             *dashboard.routes,
             *home_routes,
         ],
-        exception_handlers={HTTPException: _http_error, Exception: _unexpected},
-        # Outermost first: the journal sees what the client gets; the guard covers only /_sim;
-        # scenario faults answer vendor calls before their handlers.
+        exception_handlers={HTTPException: http_error, Exception: _unexpected},
+        # Outermost first: the journal sees what the client gets (preflights included); CORS covers
+        # vendor and storage paths; the guard covers only /_sim; scenario faults answer vendor calls
+        # before their handlers.
         middleware=[
             Middleware(JournalMiddleware),
+            Middleware(VendorCors, origins=settings.cors_origins),
             Middleware(AdminTokenGuard, token=settings.admin_token),
             Middleware(FaultInjection),
         ],
         lifespan=lifespan,
     )
+    # Starlette's slash redirect builds its Location from the Host header: never redirect (gateway/edges.py).
+    app.router.redirect_slashes = False
     app.state.settings = settings
     return app

@@ -93,6 +93,14 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="SOURCES",
         help="who may frame the hosted Web SDK page (CSP frame-ancestors, default \"'self'\")",
     )
+    serve.add_argument(
+        "--cors-origin",
+        dest="cors_origins",
+        action="append",
+        metavar="ORIGIN",
+        help="let browser pages on ORIGIN (e.g. http://localhost:3000) call the vendor and storage paths "
+        "(repeatable; default: CORS off)",
+    )
     serve.add_argument("--journal-max-entries", type=int, help="requests the journal keeps (default 10000)")
     serve.add_argument("--journal-excerpt-bytes", type=int, help="bytes of each body the journal keeps (default 2048)")
     serve.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
@@ -133,6 +141,7 @@ SETTINGS_FLAGS = (
     "allow_unauthenticated_admin",
     "outbound_allow",
     "web_sdk_frame_ancestors",
+    "cors_origins",
     "journal_max_entries",
     "journal_excerpt_bytes",
     "log_level",

@@ -115,10 +115,18 @@ class VendorClient:
         )
 
     async def upload(self, document_url: str, data: bytes, content_type: str = "image/jpeg") -> httpx.Response:
-        """PUT to a presigned URL; the URL's own host is ignored so a public base URL still works."""
+        """PUT to a presigned URL through this client's connection, presenting the URL's own host.
+
+        The URL is signed for the host of the simulator's public base URL (`Host` is a signed header),
+        which this client may not reach by that name: it connects where it is pointed and sends the
+        signed `Host`, as a port forward or `curl --connect-to` would.
+        """
         parts = urlsplit(document_url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
-        return await self.http.put(target, content=data, headers={"content-type": content_type})
+        headers = {"content-type": content_type}
+        if parts.netloc:
+            headers["host"] = parts.netloc
+        return await self.http.put(target, content=data, headers=headers)
 
     async def confirm(
         self, sdk: SdkSession, submission_id: str, metadata: dict[str, Any] | None = None

@@ -10,11 +10,14 @@
     ├── Unprocessable         422    upload artifact missing or not an image
     ├── TooManyRequests       429    submission quota exceeded
     ├── InternalError         500    anything unexpected (never a stack trace)
-    └── ServiceUnavailable    503    injected gateway faults
+    ├── ServiceUnavailable    503    injected gateway faults
+    └── StorageError          4xx    the object storage behind the presigned URLs (S3 codes, XML body)
 
 Every vendor page spells its error body slightly differently: codes are strings on most pages and
 integers on some, some carry an ``entity`` and some ``"data": null``. Each endpoint declares its
-`ErrorDialect`; `render_error_body` is the only place that turns errors into a body.
+`ErrorDialect`; `render_error_body` is the only place that turns errors into a body. The object storage
+is not an IAB endpoint: it answers as S3 does (the vendor's presigned URLs are S3-style, on an
+S3-compatible store), an XML `<Error>` rendered by `render_storage_error`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from xml.sax.saxutils import escape
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +103,16 @@ class ServiceUnavailable(VendorError):
     status = 503
 
 
+class StorageError(VendorError):
+    """An S3-style storage error: `code` is the S3 error code (`SignatureDoesNotMatch`, `BadDigest`...),
+    `cause` its human message, `details` extra elements S3 adds (e.g. `X-Amz-Expires` on an expired URL).
+    Source: the S3 REST error responses (Content-Type application/xml, `<Error><Code>`...)."""
+
+    def __init__(self, status: int, code: str, message: str, details: dict[str, str] | None = None) -> None:
+        super().__init__(code, message, status=status)
+        self.details = details or {}
+
+
 def unauthorized() -> Unauthorized:
     return Unauthorized("110", "UNAUTHORIZED")
 
@@ -125,3 +139,19 @@ def render_items(items: Sequence[tuple[str, str]], dialect: ErrorDialect = DEFAU
         body["data"] = None
     body["errors"] = errors
     return body
+
+
+def render_storage_error(error: VendorError, request_id: str) -> bytes:
+    """The S3 XML error body of `error`: `<Error><Code/><Message/>[details]<RequestId/></Error>`.
+
+    A `StorageError` keeps its S3 code; any other `VendorError` (a simulator rule such as the image
+    check) uses its vendor cause as the code, so it stays recognisable.
+    """
+    if isinstance(error, StorageError):
+        code, message, details = error.code, error.cause, error.details
+    else:
+        code, message, details = error.cause, error.cause.replace("_", " ").capitalize(), {}
+    parts = [f"<Code>{escape(code)}</Code>", f"<Message>{escape(message)}</Message>"]
+    parts += [f"<{name}>{escape(value)}</{name}>" for name, value in details.items()]
+    parts.append(f"<RequestId>{escape(request_id)}</RequestId>")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<Error>' + "".join(parts) + "</Error>").encode()

@@ -13,6 +13,8 @@ class IdFactory:
         self._lock = threading.Lock()
         self._seed = seed
         self._random: random.Random | None = random.Random(seed) if seed is not None else None
+        # Its own stream, so error answers never shift the ids a seeded run hands out.
+        self._request_ids = random.Random(f"{seed}:request-id") if seed is not None else None
 
     @property
     def seeded(self) -> bool:
@@ -23,6 +25,13 @@ class IdFactory:
             return str(uuid.uuid4())
         with self._lock:
             return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+
+    def request_id(self) -> str:
+        """An S3-style request id: 16 upper-case hex digits (storage error bodies)."""
+        if self._request_ids is None:
+            return secrets.token_hex(8).upper()
+        with self._lock:
+            return self._request_ids.randbytes(8).hex().upper()
 
     def secret(self, nbytes: int = 32) -> str:
         if self._random is None:

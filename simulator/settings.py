@@ -6,6 +6,7 @@ import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, NonNegativeFloat, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -78,6 +79,11 @@ class Settings(BaseSettings):
         description="CSP frame-ancestors of the hosted Web SDK page: who may embed it in a frame "
         "(e.g. \"'self' https://app.example.com\"; 'none' forbids framing).",
     )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins (scheme://host[:port], or *) whose browser pages may call the vendor and storage "
+        "paths (CORS). Default: none, CORS off. The env var takes a comma-separated list.",
+    )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_format: str = Field("json", pattern="^(json|text)$", description="Structured JSON lines or plain text.")
 
@@ -105,6 +111,22 @@ class Settings(BaseSettings):
         if not value.strip() or any(c in value for c in ";,\r\n"):
             raise ValueError("give the sources of one frame-ancestors directive, e.g. \"'self' https://app.example\"")
         return value.strip()
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part for part in value.replace(" ", ",").split(",") if part]
+        if not isinstance(value, list):
+            return value
+        origins = []
+        for origin in value:
+            origin = str(origin).strip().rstrip("/")
+            parts = urlsplit(origin)
+            if origin != "*" and (parts.scheme not in ("http", "https") or not parts.netloc or parts.path):
+                raise ValueError(f"{origin!r} is not an origin: give scheme://host[:port] or *")
+            origins.append(origin)
+        return origins
 
     @property
     def database_url(self) -> str:

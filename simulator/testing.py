@@ -177,7 +177,7 @@ class OneKycSim:
             "PUT",
             f"{parts.path}?{parts.query}",
             content=image or sample_jpeg(),
-            headers={"content-type": "image/jpeg"},
+            headers={"content-type": "image/jpeg", "host": parts.netloc},  # the signed host
         )
         submission_id = str(presigned["submissionId"])
         self._call("PUT", "/coe/v1/submissions/urls", headers=headers, json={"submissionId": submission_id})

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import httpx
 import pytest
@@ -23,6 +24,15 @@ from simulator.settings import Settings
 
 BASE_URL = "http://sim.test"
 VALIDATED: list[tuple[str, str, int]] = []
+
+
+def s3_error(response: httpx.Response) -> tuple[int, str]:
+    """The status and S3 `<Code>` of a storage error answer (which must be S3's XML)."""
+    assert response.headers["content-type"].startswith("application/xml"), response.text
+    root = ElementTree.fromstring(response.content)
+    assert root.tag == "Error", response.text
+    assert root.findtext("RequestId"), response.text
+    return response.status_code, root.findtext("Code") or ""
 
 
 @pytest.fixture

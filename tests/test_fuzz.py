@@ -3,7 +3,8 @@
 The simulator runs for real (uvicorn on a free port). Each generated request is sent twice: as
 generated, and with valid credentials swapped in (a partner token, or a user token with its partner
 session), so the fuzzing reaches past authentication. Whatever comes in, nothing may answer 5xx and
-every error must be the vendor envelope `{"success": false, "errors": [{"code", "cause"}, ...]}`.
+every error must be the vendor envelope `{"success": false, "errors": [{"code", "cause"}, ...]}` (the
+storage's, S3's XML `<Error>` with a `Code` and a `RequestId`).
 
 `make test` runs a bounded number of examples per operation; `make fuzz` runs many more
 (FUZZ_EXAMPLES, default 25 here). Generation is derandomized, so a failure reproduces.
@@ -15,6 +16,8 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
+from xml.etree import ElementTree
 
 import httpx
 import pytest
@@ -122,7 +125,14 @@ def _with_credentials(case: Any, credentials: Credentials) -> dict[str, str] | N
 def _check(response: Any, label: str) -> None:
     where = f"{label}: {response.request.method} {response.request.url} -> {response.status_code} {response.text[:300]}"
     assert response.status_code < 500, where
-    if response.status_code >= 400:
+    if response.status_code >= 400 and urlsplit(str(response.request.url)).path.startswith("/storage/"):
+        content_type = response.headers.get("content-type") or ""
+        assert "application/xml" in str(content_type), where
+        root = ElementTree.fromstring(response.content)
+        assert root.tag == "Error", where
+        assert root.findtext("Code"), where
+        assert root.findtext("RequestId"), where
+    elif response.status_code >= 400:
         body = response.json()
         assert body.get("success") is False, where
         errors = body.get("errors")

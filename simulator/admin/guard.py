@@ -42,12 +42,17 @@ class Presented:
     pass_key: str | None = None
     browser: bool = False
     from_headers: bool = False
+    ambiguous: bool = False
+    """Two different values of one credential header: none of them is believed (always 401)."""
 
 
 def _presented(scope: Scope) -> Presented:
     authorization = client_id = pass_key = None
     browser = False
+    seen: dict[bytes, bytes] = {}
     for name, value in scope["headers"]:
+        if name in (b"authorization", b"client-id", b"pass-key") and seen.setdefault(name, value) != value:
+            return Presented(browser=browser, ambiguous=True)
         if name == b"authorization":
             authorization = value.decode("latin-1")
         elif name == b"client-id":
@@ -102,12 +107,14 @@ class AdminTokenGuard:
         presented = _presented(scope)
         caller: Principal | None = None
         failed_partner = False
-        if self.token is not None and presented.token is not None and _equal(presented.token, self.token):
+        if presented.ambiguous:
+            pass
+        elif self.token is not None and presented.token is not None and _equal(presented.token, self.token):
             caller = ADMIN_PRINCIPAL
         elif presented.client_id is not None:
             caller, known = self._partner(scope, presented)
             failed_partner = caller is None and (known or presented.from_headers)
-        if caller is None and not failed_partner and self.token is None:
+        if caller is None and not failed_partner and not presented.ambiguous and self.token is None:
             caller = ADMIN_PRINCIPAL
         if caller is not None:
             scope[PRINCIPAL] = caller

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from starlette.responses import Response
 
 from simulator.errors import (
     DEFAULT_DIALECT,
+    BadRequest,
     ErrorDialect,
     InternalError,
     PayloadTooLarge,
@@ -28,6 +30,22 @@ Handler = Callable[[Request, Services], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 JSON_BODY_MAX = 256 * 1024
+# The headers the vendor documents (vendor-openapi header parameters), and the two every body or bearer
+# token depends on: each must be given once (or repeated with the same value), never two different ways.
+SINGLE_HEADERS = (
+    "client-id",
+    "pass-key",
+    "x-onekyc-token",
+    "x-onboarding-partner",
+    "x-partner-user-id",
+    "x-partner-user-id-type",
+    "x-partner-session-id",
+    "x-sdk-session-id",
+    "x-submission-id",
+    "authorization",
+    "content-type",
+)
+_SINGLE = frozenset(name.encode() for name in SINGLE_HEADERS)
 
 
 def services_of(request: Request) -> Services:
@@ -47,13 +65,44 @@ def error_response(error: VendorError, dialect: ErrorDialect = DEFAULT_DIALECT) 
     return json_response(render_error_body(error, dialect), error.status)
 
 
-def vendor_endpoint(dialect: ErrorDialect = DEFAULT_DIALECT) -> Callable[[Handler], Endpoint]:
-    """The error boundary of one vendor endpoint: every failure leaves as that endpoint's error body."""
+def _name(value: str) -> str:
+    """`x-partner-session-id` -> `X_PARTNER_SESSION_ID`, `submissionType` -> `SUBMISSION_TYPE`."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", value).upper().replace("-", "_")
+
+
+def refuse_ambiguity(request: Request, header_code: str, query_code: str) -> None:
+    """Raise 400 when a vendor header or a query parameter is given twice with different values.
+
+    Starlette would silently pick the first (`headers.get`) or the last (`query_params`) value, which
+    lets an ambiguous request choose its identity. Cause `AMBIGUOUS_<NAME>`, code the endpoint's
+    documented 400 code for headers (`header_code`) or its query (`query_code`).
+    """
+    given: dict[bytes, bytes] = {}
+    for name, value in request.scope["headers"]:  # one pass over the raw headers: this runs on every poll
+        if name in _SINGLE and given.setdefault(name, value.strip()) != value.strip():
+            raise BadRequest(header_code, f"AMBIGUOUS_{_name(name.decode('latin-1'))}")
+    if not request.scope.get("query_string"):
+        return
+    seen: dict[str, str] = {}
+    for key, text in request.query_params.multi_items():
+        if seen.setdefault(key, text) != text:
+            raise BadRequest(query_code, f"AMBIGUOUS_{_name(key)}")
+
+
+def vendor_endpoint(
+    dialect: ErrorDialect = DEFAULT_DIALECT, *, header_code: str = "1539", query_code: str | None = None
+) -> Callable[[Handler], Endpoint]:
+    """The error boundary of one vendor endpoint: every failure leaves as that endpoint's error body.
+
+    Before the handler runs, an ambiguous request (a header or query parameter given twice with
+    different values) is refused with the endpoint's documented 400 code (`refuse_ambiguity`).
+    """
 
     def decorate(handler: Handler) -> Endpoint:
         @functools.wraps(handler)
         async def endpoint(request: Request) -> Response:
             try:
+                refuse_ambiguity(request, header_code, query_code or header_code)
                 return await handler(request, services_of(request))
             except VendorError as error:
                 return error_response(error, dialect)
@@ -96,7 +145,8 @@ async def read_json_object(request: Request, invalid: VendorError) -> dict[str, 
     raw = await read_body(request, JSON_BODY_MAX, invalid)
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: nesting deeper than the parser's recursion limit (`[[[[…` 100 000 deep).
         raise invalid from None
     if not isinstance(body, dict):
         raise invalid

@@ -18,7 +18,7 @@ from simulator.services.container import Services
 STRING_CODES = ErrorDialect()
 DETAILS = ErrorDialect(integer_codes=True, data_null=True)
 
-FLOWS = ("FACE_VERIFICATION", "KTP_SCAN", "KYC_LITE", "ON_DEMAND_FR", "STANDALONE_LIVENESS")
+FLOWS = flows.INITIATE_FLOWS
 SOURCES = ("SDK", "WEB_SDK")
 THEMES = ("DARK_MODE", "LIGHT_MODE", "NO_PREFERENCE")
 LOCALES = ("id_ID", "en_ID")
@@ -114,7 +114,7 @@ def _sdk_caller(request: Request, svc: Services, *, missing_token_is_401: bool =
     return flows.check_sdk_caller(svc, token, partner_session_id, sdk_session_id)
 
 
-@vendor_endpoint(STRING_CODES)
+@vendor_endpoint(STRING_CODES, query_code="1542")
 async def presign(request: Request, svc: Services) -> Response:
     ctx = _sdk_caller(request, svc)
     result = await flows.presign(svc, ctx, request.query_params.get("submissionType"))
@@ -142,7 +142,7 @@ async def status(request: Request, svc: Services) -> Response:
     return json_response(status_body(record, strict=svc.settings.strict))
 
 
-@vendor_endpoint(DETAILS)
+@vendor_endpoint(DETAILS, header_code="1550")
 async def details(request: Request, svc: Services) -> Response:
     token = header(request, "x-onekyc-token")
     if token is None:

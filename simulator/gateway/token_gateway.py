@@ -25,7 +25,7 @@ def _credentials(request: Request, code: str, causes: tuple[str, str]) -> tuple[
     return client_id or "", pass_key or ""
 
 
-@vendor_endpoint(ESIGN)
+@vendor_endpoint(ESIGN, header_code="1650")
 async def esign_partner_token(request: Request, svc: Services) -> Response:
     client_id, pass_key = _credentials(request, "1650", ("MISSING_CLIENT_ID", "MISSING_PASS_KEY"))
     issued = flows.issue_partner_token(svc, client_id, pass_key, flows.ESIGN_PARTNER_TOKEN_LIFETIME)

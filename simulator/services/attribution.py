@@ -64,7 +64,7 @@ def _headers(raw: list[tuple[bytes, bytes]], wanted: frozenset[bytes]) -> dict[s
 def _json(text: bytes) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # a malformed or absurdly nested body names nothing
         return None
 
 
@@ -143,11 +143,20 @@ class RowBuilder:
         found = self._callers.get(key)
         if found is not None:
             return found
-        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in wanted}
-        client_id = headers.get("client-id")
-        partner_session_id = headers.get("x-partner-session-id")
+        headers: dict[str, str] = {}
+        ambiguous: set[str] = set()
+        for raw_name, raw_value in wanted:
+            name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+            if name in headers and headers[name] != value:
+                ambiguous.add(name)
+                value = f"{headers[name]}, {value}"
+            headers[name] = value
+        # A header given two different ways names no one: the gateway refused the request (400).
+        identity = {name: value for name, value in headers.items() if name not in ambiguous}
+        client_id = identity.get("client-id")
+        partner_session_id = identity.get("x-partner-session-id")
         session_key = None
-        token = _token(headers)
+        token = _token(identity)
         claims = self._peek(token) if token else None
         if claims is not None:
             client_id = claims.client_id
@@ -155,8 +164,8 @@ class RowBuilder:
             partner_session_id = claims.partner_session_id or partner_session_id
         found = Caller(
             redact_headers(headers),
-            headers.get("content-type"),
-            headers.get("x-submission-id"),
+            identity.get("content-type"),
+            identity.get("x-submission-id"),
             client_id,
             partner_session_id,
             session_key,
@@ -167,6 +176,12 @@ class RowBuilder:
         return found
 
     def __call__(self, exchange: Exchange) -> Row:
+        try:
+            return self._build(exchange)
+        except Exception as exc:  # a request is never dropped from the journal, however malformed
+            return journal_row(bare_entry(exchange, f"{type(exc).__name__} while journaling: {exc}"))
+
+    def _build(self, exchange: Exchange) -> Row:
         e = exchange
         caller = self.caller(e.headers)
         if e.method != "GET" or e.request_chunks:
@@ -231,6 +246,26 @@ def build_entry(exchange: Exchange, caller: Caller, peek: Peek, limit: int) -> J
         request_size=exchange.request_size,
         response_size=exchange.response_size,
         response_headers=response_headers,
+    )
+
+
+def bare_entry(exchange: Exchange, problem: str) -> JournalEntry:
+    """The entry of a request whose full entry could not be built: method, URL, status and sizes, with
+    the problem added to its error; no headers, bodies or attribution (none could be trusted)."""
+    query = exchange.query.decode("latin-1")
+    url = exchange.path + (f"?{query}" if query else "")
+    error = f"{exchange.error}; {problem}" if exchange.error else problem
+    return JournalEntry(
+        direction="inbound",
+        kind=exchange.kind,
+        at=exchange.at,
+        method=exchange.method,
+        url=redact_text(url),
+        status=exchange.status,
+        latency_ms=exchange.latency_ms,
+        error=redact_text(error[:500]),
+        request_size=exchange.request_size,
+        response_size=exchange.response_size,
     )
 
 

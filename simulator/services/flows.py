@@ -24,7 +24,7 @@ from simulator.services import reference_endpoint, scenarios
 from simulator.services.container import Services
 from simulator.services.payloads import selfie_url
 from simulator.services.processing import complete_submission
-from simulator.services.storage import ObjectKey, image_content_type
+from simulator.services.storage import ObjectKey
 from simulator.store.outbound import FETCH_REFERENCE
 from simulator.store.records import SessionRecord, SubmissionRecord
 from simulator.store.repository import DuplicateError, StaleStateError
@@ -33,6 +33,7 @@ from simulator.tokens import IssuedToken, TokenClaims
 USER_TOKEN_LIFETIME = 5_184_000
 ESIGN_PARTNER_TOKEN_LIFETIME = 1800
 COE_PARTNER_TOKEN_LIFETIME = 3600
+INITIATE_FLOWS = ("FACE_VERIFICATION", "KTP_SCAN", "KYC_LITE", "ON_DEMAND_FR", "STANDALONE_LIVENESS")
 SUBMISSION_TYPES = ("KTP_SCAN", "STANDALONE_LIVENESS", "FACE_MATCH", "FACE_VERIFICATION", "KYC_LITE")
 DOCUMENT_TYPES = ("SELFIE", "ADDITIONAL_SELFIE")
 LAUNCH_PATH = "/kyc/v2/index.html"
@@ -91,12 +92,31 @@ class InitiateResult:
     launch_url: str | None
 
 
+def flow_of_onboarding_partner(onboarding_partner: str) -> str | None:
+    """The flow an onboarding partner names, or None when it names none the simulator knows.
+
+    The vendor's pattern is `PARTNER_CODE-PLATFORM-FLOW` (post_coe-partner-v1-initiate-flow.json); the
+    COE flows are sometimes prefixed (`CLIENT_X-SDK-COE_FACE_VERIFICATION`, vendor-notes T3).
+    """
+    flow = onboarding_partner.rsplit("-", 1)[-1].removeprefix("COE_")
+    return flow if "-" in onboarding_partner and flow in INITIATE_FLOWS else None
+
+
 async def initiate_flow(svc: Services, claims: TokenClaims, request: InitiateRequest) -> InitiateResult:
+    """A session and its user token (or launch URL).
+
+    Raises 401 UNAUTHORIZED (unknown partner), 403 ONBOARDING_PARTNER_DOES_NOT_BELONG_TO_CLIENT, 400
+    `1539` INVALID_FLOW when `flow` contradicts the flow the onboarding partner was issued for (the cause
+    the vendor lists for Initiate Flow, vendor-notes G1e), 400 DUPLICATE_PARTNER_SESSION_ID.
+    """
     partner = svc.partner(claims.client_id)
     if partner is None:
         raise unauthorized()
     if not partner.owns(request.onboarding_partner):
         raise Forbidden("110", "ONBOARDING_PARTNER_DOES_NOT_BELONG_TO_CLIENT")
+    named = flow_of_onboarding_partner(request.onboarding_partner)
+    if named is not None and named != request.flow:
+        raise BadRequest("1539", "INVALID_FLOW")
     choice = await scenarios.choose_for_new_session(svc, claims.client_id, request.partner_session_id, request.user_id)
     key = svc.ids.uuid()
     token = svc.tokens.issue(
@@ -244,34 +264,6 @@ async def presign(svc: Services, ctx: SdkContext, submission_type: str | None) -
         for doc in submission.documents.values()
     }
     return PresignResult(submission, urls, ttl)
-
-
-async def upload_document(
-    svc: Services, flow: str, reference: str, query: dict[str, str], data: bytes
-) -> SubmissionRecord:
-    key = ObjectKey(flow, reference)
-    svc.signer.check("PUT", key.path, query, svc.clock.now())
-    found = await svc.repo.get_document(reference)
-    if found is None:
-        raise NotFound("404", "DOCUMENT_DOES_NOT_EXIST")
-    document, _ = found
-    content_type = image_content_type(data)
-    if content_type is None:
-        raise Unprocessable("422", "INVALID_UPLOAD_ARTIFACT")
-    try:
-        return await svc.repo.store_document(reference, document.submission_id, data, content_type, svc.clock.now())
-    except StaleStateError:
-        raise Conflict("409", "SUBMISSION_STATE_CONFLICT") from None
-
-
-async def download_document(svc: Services, flow: str, reference: str, query: dict[str, str]) -> tuple[bytes, str]:
-    key = ObjectKey(flow, reference)
-    svc.signer.check("GET", key.path, query, svc.clock.now())
-    found = await svc.repo.get_document(reference)
-    if found is None or found[1] is None:
-        raise NotFound("404", "DOCUMENT_DOES_NOT_EXIST")
-    document, data = found
-    return data or b"", document.content_type or "application/octet-stream"
 
 
 async def _own_submission(svc: Services, ctx: SdkContext, submission_id: str) -> SubmissionRecord | None:

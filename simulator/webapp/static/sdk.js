@@ -139,7 +139,14 @@
     } catch (error) {
       return { status: 0, body: null };
     }
-    return { status: response.status, body: await response.json().catch(() => null) };
+    const text = await response.text().catch(() => "");
+    try {
+      return { status: response.status, body: JSON.parse(text) };
+    } catch (error) {
+      // The storage answers errors as S3 does (XML): keep its <Code> for the message.
+      const code = /<Code>([^<]*)<\/Code>/.exec(text);
+      return { status: response.status, body: code ? { errors: [{ code: "storage", cause: code[1] }] } : null };
+    }
   }
 
   function call(method, path, body) {
@@ -172,13 +179,6 @@
     const item = reply.body && Array.isArray(reply.body.errors) ? reply.body.errors[0] : null;
     if (item) return `${reply.status} ${item.code} ${item.cause}`;
     return reply.status ? `HTTP ${reply.status}` : "network error";
-  }
-
-  function sameOrigin(url) {
-    // The page is served by the simulator, which also serves the upload URLs: keep the request same-origin
-    // even when --public-base-url names another host than the one this browser used.
-    const parsed = new URL(url, window.location.href);
-    return parsed.origin === window.location.origin ? parsed.href : parsed.pathname + parsed.search;
   }
 
   // -- launch ---------------------------------------------------------------------------------
@@ -376,7 +376,10 @@
     state.failures = 0;
     if (data.status === "INITIATED") {
       progress("uploading", "PUT documentUrl");
-      const target = sameOrigin(data.documents.SELFIE.documentUrl);
+      // As the vendor's SDK does with its S3 URL: PUT to the URL as issued. It is signed for the host of the
+      // public base URL, which is also the launchUrl's, so a page opened from its launchUrl uploads same-origin;
+      // a page opened under another name uploads cross-origin (allow it with --cors-origin).
+      const target = data.documents.SELFIE.documentUrl;
       const upload = await withRetries(() =>
         request(target, { method: "PUT", body: state.image, headers: { "content-type": state.imageType } }),
       );

@@ -16,15 +16,17 @@ from simulator.errors import (
     Conflict,
     Forbidden,
     NotFound,
+    PayloadTooLarge,
     TooManyRequests,
     Unprocessable,
     unauthorized,
 )
 from simulator.services import scenarios
 from simulator.services.container import Services
+from simulator.services.images import Verdict, check_image, upload_limits
 from simulator.services.payloads import selfie_url
 from simulator.services.processing import complete_submission
-from simulator.services.storage import ObjectKey, image_content_type
+from simulator.services.storage import ObjectKey
 from simulator.store.records import SessionRecord, SubmissionRecord
 from simulator.store.repository import DuplicateError, StaleStateError
 from simulator.tokens import IssuedToken, TokenClaims
@@ -254,11 +256,17 @@ async def upload_document(
     if found is None:
         raise NotFound("404", "DOCUMENT_DOES_NOT_EXIST")
     document, _ = found
-    content_type = image_content_type(data)
-    if content_type is None:
+    image = check_image(data, upload_limits(svc.settings))
+    if image.verdict is Verdict.TOO_MANY_BYTES:
+        raise PayloadTooLarge("413", "ENTITY_TOO_LARGE")
+    if image.verdict is Verdict.TOO_MANY_PIXELS:
+        raise PayloadTooLarge("413", "IMAGE_TOO_LARGE")
+    if image.content_type is None:
         raise Unprocessable("422", "INVALID_UPLOAD_ARTIFACT")
     try:
-        return await svc.repo.store_document(reference, document.submission_id, data, content_type, svc.clock.now())
+        return await svc.repo.store_document(
+            reference, document.submission_id, data, image.content_type, svc.clock.now()
+        )
     except StaleStateError:
         raise Conflict("409", "SUBMISSION_STATE_CONFLICT") from None
 

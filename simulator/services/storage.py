@@ -1,22 +1,19 @@
-"""Object storage: presigned URLs in the S3 style the vendor's storage uses (SigV4-like query), and the
-image check every stored or fetched image passes."""
+"""Object storage: presigned URLs in the S3 style the vendor's storage uses (SigV4-like query).
+
+The image check every stored or fetched image passes is `simulator.services.images`."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
-
-from PIL import Image, UnidentifiedImageError
 
 from simulator.errors import Forbidden
 
 STORAGE_PREFIX = "/storage"
 _DATE_FORMAT = "%Y%m%dT%H%M%SZ"
-IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +60,3 @@ class UrlSigner:
     def _signature(self, method: str, path: str, date: str, expires: str) -> str:
         message = f"{method}\n{path}\n{date}\n{expires}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
-
-
-def image_content_type(data: bytes) -> str | None:
-    """The MIME type of `data` if Pillow recognises it as a JPEG, PNG or WebP image."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-            return IMAGE_FORMATS.get(image.format or "")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return None

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from simulator.errors import BadRequest
 from simulator.services.container import Services
 from simulator.services.inspect import request_json
-from simulator.services.params import StatusFilter
+from simulator.services.params import StatusFilter, problems
 from simulator.store.journal_repo import JournalQuery, JournalRecord, JournalStore
 
 SHOWN_MAX = 100
@@ -114,8 +114,7 @@ def parse(body: dict[str, Any]) -> CountRule | OrderRule:
         for matcher in rule.steps() if isinstance(rule, OrderRule) else [rule]:
             matcher.query()
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
-        raise BadRequest("SIM_400", f"Malformed verify request ({problems}). See GET /_sim/openapi.json.") from None
+        raise BadRequest("SIM_400", f"Malformed verify request: {problems(exc)}. See GET /_sim/openapi.json.") from None
     except ValueError as exc:
         raise BadRequest("SIM_400", str(exc)) from None
     return rule

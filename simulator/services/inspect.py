@@ -190,7 +190,7 @@ async def timeline(svc: Services, session: SessionRecord) -> list[dict[str, Any]
     refs += [cb.id for cb in await svc.repo.callbacks_of_session(session.key)]
     for job in await jobs_view.failed_jobs_of(svc.repo, refs):
         summary = f"job {job.kind} failed after {job.attempts} attempt(s): {job.last_error}"
-        event: dict[str, Any] = {"type": "job", "at": iso_ms(job.updated_at), "summary": summary, "job": job_json(job)}
-        events.append(((job.updated_at, 1, 0, float(job.id)), event))
+        failed = {"type": "job", "at": iso_ms(job.updated_at), "summary": summary}
+        events.append(((job.updated_at, 1, 0, float(job.id)), failed | {"job": job_json(job)}))
     events.sort(key=lambda pair: pair[0])
     return [event for _, event in events]

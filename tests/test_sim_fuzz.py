@@ -4,8 +4,9 @@ documented), arbitrary bytes as an uploaded selfie and as a fetched reference im
 local receiver). Nothing answers 5xx, every refusal is the error envelope, and once the clock has moved
 past the retry budget no job is left pending or running.
 
-`make test` runs FUZZ_EXAMPLES examples per test (default 25, a third of that for the reference-image
-flows; derandomized, so a failure reproduces); `make fuzz` runs many more (FUZZ_EXAMPLES=400).
+`make test` runs FUZZ_EXAMPLES examples per test (default 25; a third of that where one example is a
+whole flow or a sweep of every parameter; derandomized, so a failure reproduces); `make fuzz` runs many
+more (FUZZ_EXAMPLES=400). Awkward values (`²`, `1e9`, `-1`, `nan`, …) are swept deterministically too.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ FUZZ = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-# A whole flow per example (~0.2 s): a third as many, still derandomized.
+# A whole flow, or a sweep of every /_sim query parameter, per example: a third as many, still derandomized.
 FUZZ_FLOWS = settings(FUZZ, max_examples=max(8, EXAMPLES // 3))
 # Values Python's own parsing treats oddly (str.isdigit, int(), float()) or the store cannot hold.
 AWKWARD = [
@@ -53,7 +54,6 @@ AWKWARD = [
     "true", "null", "%", "\x00", "*", "desc", "asc", "failed", "pending", "outbound",
 ]  # fmt: skip
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
-VALUES = st.one_of(st.sampled_from(AWKWARD), TEXT, st.integers().map(str))
 RAW_VALUES = st.binary(max_size=24).map(lambda b: quote(b, safe=""))
 
 
@@ -151,16 +151,26 @@ def test_the_fuzzed_operations_cover_every_query_parameter(running: Running) -> 
     assert ("GET", "/_sim/bindings") in operations
 
 
-@FUZZ
-@given(data=st.data())
-def test_no_query_string_makes_sim_answer_5xx(running: Running, data: st.DataObject) -> None:
-    method, path, names = data.draw(st.sampled_from(running.operations), label="operation")
-    chosen = data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=4, unique=True), label="parameters")
-    parts = [f"{quote(name)}={quote(data.draw(VALUES, label=name), safe='')}" for name in chosen]
-    if data.draw(st.booleans(), label="raw bytes too"):
-        parts.append(f"{quote(chosen[0])}={data.draw(RAW_VALUES, label='raw')}")
-    response = running.run(running.sim.http.request, method, f"{path}?{'&'.join(parts)}")
-    _assert_not_a_server_error(response)
+async def _every_parameter(running: Running, value: str) -> list[httpx.Response]:
+    """One request per (operation, query parameter) with that parameter set to `value` (already encoded)."""
+    responses = []
+    for method, path, names in running.operations:
+        for name in names:
+            responses.append(await running.sim.http.request(method, f"{path}?{quote(name)}={value}"))
+    return responses
+
+
+def test_no_awkward_value_at_any_query_parameter_makes_sim_answer_5xx(running: Running) -> None:
+    for value in AWKWARD:
+        for response in running.run(_every_parameter, running, quote(value, safe="")):
+            _assert_not_a_server_error(response)
+
+
+@FUZZ_FLOWS
+@given(value=st.one_of(TEXT, st.integers().map(str)).map(lambda v: quote(v, safe="")) | RAW_VALUES)
+def test_no_query_string_makes_sim_answer_5xx(running: Running, value: str) -> None:
+    for response in running.run(_every_parameter, running, value):
+        _assert_not_a_server_error(response)
 
 
 @FUZZ

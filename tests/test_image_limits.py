@@ -162,3 +162,12 @@ def test_a_scenario_whose_magic_image_the_upload_would_refuse_does_not_load(tmp_
     )
     with pytest.raises(ScenarioFileError, match=r"magic_image: 'selfie\.png' would be refused at upload"):
         load_file(scenario)
+
+
+async def test_a_non_ascii_digit_content_length_is_not_a_server_error(sim: Sim, vendor: VendorClient) -> None:
+    """A Content-Length byte 0xB2 reads as "²" (Latin-1): `isdigit()` is true, `int()` fails."""
+    sdk = await vendor.launch("odd-length")
+    url = (await vendor.presign(sdk)).json()["data"]["documents"]["SELFIE"]["documentUrl"]
+    target = url.split("://", 1)[1].split("/", 1)[1]
+    response = await sim.http.put(f"/{target}", content=sample_jpeg(), headers={"content-length": b"\xb2"})
+    assert response.status_code < 500, response.text

@@ -23,7 +23,7 @@ from simulator.errors import BadRequest, ErrorDialect, NotFound
 from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
 from simulator.services import scenarios
 from simulator.services.container import Services
-from simulator.services.params import QueryModel, parse
+from simulator.services.params import QueryModel, parse, problems
 from simulator.store.scenarios import ANY_PARTNER, BindingRecord
 
 ADMIN = ErrorDialect()
@@ -119,8 +119,9 @@ async def put_binding(request: Request, svc: Services) -> Response:
             svc, request.path_params["partner_session_id"], name, script, _client_id(body.get("clientId"))
         )
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'script'}: {e['msg']}" for e in exc.errors())
-        raise _invalid(f"The inline script is not valid ({problems}). Fix it and send the binding again.") from None
+        raise _invalid(
+            f"The inline script is not valid ({problems(exc)}). Fix it and send the binding again."
+        ) from None
     return json_response(binding_json(binding))
 
 

@@ -29,8 +29,8 @@ test: $(STAMP)
 replay: $(STAMP)  # replay scenario files (SCENARIOS=dir-or-files, default: the shipped ones); JUnit in reports/
 	$(BIN)/onekyc-sim replay $(SCENARIOS) --junit reports/replay.xml
 
-fuzz: $(STAMP)  # the schemathesis fuzz of every vendor endpoint, many more examples than `make test`
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-400} $(BIN)/python -m pytest -p no:cacheprovider tests/test_fuzz.py
+fuzz: $(STAMP)  # schemathesis fuzz of the vendor endpoints, hypothesis fuzz of /_sim, uploads and reference images
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-400} $(BIN)/python -m pytest -p no:cacheprovider tests/test_fuzz.py tests/test_sim_fuzz.py
 
 bench: $(STAMP)  # load on 127.0.0.1 only; BENCH_QUICK=1 for a ~3 min run (see README "Benchmark")
 	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || apt-get install -y -qq wrk >/dev/null 2>&1 \

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from simulator.admin import control as admin_control
 from simulator.admin import dashboard, tenancy
 from simulator.admin import inspect as admin_inspect
+from simulator.admin import jobs as admin_jobs
 from simulator.admin import openapi as admin_openapi
 from simulator.admin import outbound as outbound_routes
 from simulator.admin import routes as admin_routes
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             *admin_inspect.routes,
             *admin_control.routes,
             *admin_openapi.routes,
+            *admin_jobs.routes,
             *outbound_routes.routes,
             *scenario_routes.routes,
             *tenancy.routes,

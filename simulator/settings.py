@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, NonNegativeFloat, field_validator
@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     )
     max_attempts: int = Field(3, ge=1, description="Default submissions per partner session.")
     upload_max_bytes: int = Field(5 * 1024 * 1024, ge=1, description="Size cap of one uploaded document.")
+    image_max_pixels: int = Field(
+        24_000_000,
+        ge=1,
+        description="Most pixels (width x height) an uploaded selfie or a reference image may have; "
+        "far below the image library's decompression-bomb threshold.",
+    )
+    image_formats: list[Literal["JPEG", "PNG", "WEBP"]] = Field(
+        ["JPEG", "PNG", "WEBP"], min_length=1, description="Image formats accepted for selfies and reference images."
+    )
     upload_url_ttl_seconds: int = Field(600, ge=1, description="Lifetime of a presigned upload URL.")
     image_url_ttl_seconds: int = Field(432000, ge=1, description="Lifetime of a presigned image URL.")
     callback_retry_schedule: list[NonNegativeFloat] = Field(
@@ -56,6 +65,13 @@ class Settings(BaseSettings):
     scheduler_concurrency: int = Field(
         16, ge=1, description="Jobs (deliveries, fetches, completions) the scheduler runs at once."
     )
+    job_max_attempts: int = Field(
+        5, ge=1, description="Runs a failing job (completion, reference fetch, callback delivery) gets, then it fails."
+    )
+    job_retry_base_seconds: float = Field(
+        1.0, ge=0, description="Wait before a failed job's first retry (simulator clock); doubled for each next one."
+    )
+    job_retry_max_seconds: float = Field(300.0, ge=0, description="Longest wait between two runs of a failing job.")
     scheduler_interval_seconds: float = Field(
         0.5, gt=0, description="Longest the scheduler sleeps between looks at the job table."
     )

@@ -69,7 +69,7 @@ async def test_force_refusals(sim: Sim, vendor: VendorClient) -> None:
     submission_id = await vendor.capture(sdk)
     bad = await _force(sim, submission_id, outcome="MAYBE")
     assert bad.status_code == 400
-    assert "PASS, NOT_LIVE" in bad.json()["errors"][0]["cause"]
+    assert "`outcome`: Input should be 'PASS', 'NOT_LIVE'" in bad.json()["errors"][0]["cause"]
     assert (await _force(sim, submission_id, outcome="PASS", retriable="yes")).status_code == 400
     assert (await _force(sim, "no-such-submission", outcome="PASS")).status_code == 404
     assert (await _force(sim, submission_id, outcome="PASS")).status_code == 200

@@ -8,6 +8,7 @@ request leaves the machine. Nothing sleeps: the page polls on its own, the tests
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -217,6 +218,25 @@ async def test_dashboard_shows_sessions_live_and_acts_on_them(
     await page.click("[data-advance='60']")
     await expect(page.locator("#notice")).to_contain_text("Clock advanced 60 s")
     assert (await http.get("/_sim/clock")).json()["epoch"] == pytest.approx(before + 60)
+
+
+async def test_dashboard_counts_failed_jobs_and_shows_them_in_the_timeline(
+    page: Page, http: httpx.AsyncClient, running: ThreadedSimulator
+) -> None:
+    """A reference URL the HTTP client cannot parse makes the fetch job fail past its retry budget."""
+    vendor = VendorClient(http)
+    body = {"flow": "STANDALONE_LIVENESS", "source": "SDK", "additionalDetails": {"referenceImageUrl": "http://xn--/k"}}
+    sdk = await vendor.launch("dash-failed-job", body=body)
+    await vendor.capture(sdk)
+    await page.goto(f"{running.base_url}/_sim/ui")
+    await expect(page.locator("#health")).to_have_class(re.compile(r"\bok\b"))
+    for seconds in (0, 1, 2, 4, 8, 2):
+        await advance(http, seconds)
+
+    await expect(page.locator("#health")).to_contain_text("1 failed job")
+    await expect(page.locator("#health")).to_have_class(re.compile(r"\bwarn\b"))
+    await page.locator('#sessions-body tr[data-partner-session-id="dash-failed-job"]').click()
+    await expect(page.locator(".timeline li[data-kind=job]")).to_contain_text("fetch_reference failed")
 
 
 async def test_dashboard_behind_the_admin_token(browser: Browser, tmp_path: Path) -> None:

@@ -293,7 +293,7 @@ async def test_list_filters_and_bad_queries(sim: Sim, vendor: VendorClient, rece
 
     bad_state = await sim.http.get("/_sim/callbacks", params={"state": "lost"})
     assert bad_state.status_code == 400
-    assert "pending, delivered" in bad_state.json()["errors"][0]["cause"]
+    assert "`state`: Input should be 'pending', 'delivered'" in bad_state.json()["errors"][0]["cause"]
     assert (await sim.http.get("/_sim/callbacks", params={"limit": "0"})).status_code == 400
     assert (await sim.http.get("/_sim/callbacks/unknown")).status_code == 404
 

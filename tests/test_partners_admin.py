@@ -42,10 +42,10 @@ async def test_register_a_partner_and_use_it(sim: Sim) -> None:
     ("body", "hint"),
     [
         ({**NEW_PARTNER, "client_id": "other"}, "is not the path's"),
-        ({"onboarding_partners": []}, "pass_key: Field required"),
+        ({"onboarding_partners": []}, "`pass_key`: Field required"),
         ({**NEW_PARTNER, "callback": {"auth": {"type": "basic", "username": "u"}}}, "needs password"),
         ({**NEW_PARTNER, "callback": {"url": "ftp://x", "method": "GET"}}, "callback.url"),
-        ({**NEW_PARTNER, "surprise": 1}, "surprise: Extra inputs are not permitted"),
+        ({**NEW_PARTNER, "surprise": 1}, "`surprise`: Extra inputs are not permitted"),
     ],
 )
 async def test_invalid_partner_is_refused_with_a_reason(sim: Sim, body: dict[str, Any], hint: str) -> None:

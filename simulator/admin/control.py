@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field, StrictBool, StringConstraints
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from simulator.admin.tenancy import client_scope, ensure_own, principal
 from simulator.clock import iso
+from simulator.domain.outcomes import Outcome
 from simulator.errors import BadRequest, ErrorDialect
 from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
 from simulator.services import callbacks, control, inspect
 from simulator.services.container import Services
+from simulator.services.params import BodyModel, parse
 
 ADMIN = ErrorDialect()
 
@@ -24,13 +27,21 @@ async def _body(request: Request, example: str) -> dict[str, Any]:
     return await read_json_object(request, BadRequest("SIM_400", f"The body must be a JSON object, e.g. {example}."))
 
 
-def _optional_text(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value:
-        raise BadRequest("SIM_400", f"`{name}` must be a non-empty string.")
-    return value
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+
+
+class ResetBody(BodyModel):
+    """`POST /_sim/reset`: `{}` (everything), `{clientId}` (one partner) or `{clientId, partnerSessionId}`."""
+
+    client_id: NonEmpty | None = Field(None, alias="clientId")
+    partner_session_id: NonEmpty | None = Field(None, alias="partnerSessionId")
+
+
+class ForceBody(BodyModel):
+    """`POST /_sim/submissions/{id}/force`: the outcome, and `retriable` to override the reason's default."""
+
+    outcome: Outcome
+    retriable: StrictBool | None = None
 
 
 async def _own_submission(request: Request, svc: Services, submission_id: str) -> None:
@@ -44,26 +55,17 @@ async def _own_submission(request: Request, svc: Services, submission_id: str) -
 
 @vendor_endpoint(ADMIN)
 async def reset(request: Request, svc: Services) -> Response:
-    body = await _body(request, '{"clientId": "<client-id>"}')
-    unknown = set(body) - {"clientId", "partnerSessionId"}
-    if unknown:
-        raise BadRequest(
-            "SIM_400", f"Unknown field(s) {sorted(unknown)}: send {{}}, {{clientId}} or {{clientId, partnerSessionId}}."
-        )
-    client_id = client_scope(request, _optional_text(body, "clientId"))
-    result = await control.reset(svc, client_id, _optional_text(body, "partnerSessionId"))
+    body = parse(ResetBody, await _body(request, '{"clientId": "<client-id>"}'), "The reset body")
+    client_id = client_scope(request, body.client_id)
+    result = await control.reset(svc, client_id, body.partner_session_id)
     return json_response({"reset": result.scope or "all", "deleted": result.deleted})
 
 
 @vendor_endpoint(ADMIN)
 async def force(request: Request, svc: Services) -> Response:
-    body = await _body(request, '{"outcome": "PASS"}')
-    retriable = body.get("retriable")
-    if retriable is not None and not isinstance(retriable, bool):
-        raise BadRequest("SIM_400", "`retriable` must be true or false (or left out for the reason's default).")
-    outcome = control.outcome_of(body.get("outcome"))
+    body = parse(ForceBody, await _body(request, '{"outcome": "PASS"}'), 'The body (e.g. {"outcome": "PASS"})')
     await _own_submission(request, svc, request.path_params["submission_id"])
-    record = await control.force_outcome(svc, request.path_params["submission_id"], outcome, retriable)
+    record = await control.force_outcome(svc, request.path_params["submission_id"], body.outcome, body.retriable)
     return json_response({"submission": inspect.submission_json(record)})
 
 

@@ -5,18 +5,19 @@ Every read flushes the journal first, so a client sees the requests it has alrea
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from simulator.admin.tenancy import client_scope, ensure_own, principal
-from simulator.clock import parse_iso
 from simulator.errors import BadRequest, ErrorDialect, NotFound
 from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
 from simulator.services import inspect, verify
 from simulator.services.container import Services
+from simulator.services.params import Instant, QueryModel, StatusFilter, WholeNumber, parse
 from simulator.store import control as store
 from simulator.store.journal_repo import JournalQuery, JournalStore
 from simulator.store.records import SessionRecord
@@ -29,73 +30,64 @@ def _invalid(message: str) -> BadRequest:
     return BadRequest("SIM_400", message)
 
 
-def _limit(raw: str | None, default: int = 100) -> int:
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= LIMIT_MAX:
-        raise _invalid(f"`limit` must be a whole number from 1 to {LIMIT_MAX}, e.g. ?limit=50.")
-    return int(raw)
+class RequestsQuery(QueryModel):
+    """`GET /_sim/requests`: the journal filters (see `JournalQuery`), order and limit."""
+
+    client_id: str | None = Field(None, alias="clientId")
+    partner_session_id: str | None = Field(None, alias="partnerSessionId")
+    session_key: str | None = Field(None, alias="sessionKey")
+    submission_id: str | None = Field(None, alias="submissionId")
+    direction: Literal["inbound", "outbound"] | None = None
+    kind: str | None = None
+    method: str | None = None
+    path: str | None = None
+    status: StatusFilter | None = None
+    since: Instant | None = None
+    until: Instant | None = None
+    after: WholeNumber | None = None
+    order: Literal["desc", "asc"] = "desc"
+    limit: Annotated[WholeNumber, Field(ge=1, le=LIMIT_MAX)] = 100
+
+    def journal_query(self) -> JournalQuery:
+        status, status_class = self.status or (None, None)
+        return JournalQuery(
+            client_id=self.client_id,
+            partner_session_id=self.partner_session_id,
+            session_key=self.session_key,
+            submission_id=self.submission_id,
+            direction=self.direction,
+            kind=self.kind,
+            method=self.method,
+            path=self.path,
+            status=status,
+            status_class=status_class,
+            since=self.since,
+            until=self.until,
+            after_id=self.after,
+        )
 
 
-def _instant(name: str, raw: str | None) -> float | None:
-    if raw is None:
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        pass
-    try:
-        return parse_iso(raw)
-    except ValueError:
-        raise _invalid(f"`{name}` must be an ISO 8601 date-time (2026-01-01T00:00:00Z) or epoch seconds.") from None
+class SessionsQuery(QueryModel):
+    """`GET /_sim/sessions`: one partner's (`clientId`) or all, newest first, at most `limit`."""
+
+    client_id: str | None = Field(None, alias="clientId")
+    limit: Annotated[WholeNumber, Field(ge=1, le=LIMIT_MAX)] = 50
 
 
-def _status(raw: str | None) -> tuple[int | None, int | None]:
-    if raw is None:
-        return None, None
-    if raw.isdigit():
-        return int(raw), None
-    if len(raw) == 3 and raw[0] in "12345" and raw[1:].lower() == "xx":
-        return None, int(raw[0])
-    raise _invalid("`status` must be a code such as 200 or a class such as 4xx.")
+class ClientQuery(QueryModel):
+    """`?clientId=` alone."""
 
-
-def journal_query(request: Request) -> JournalQuery:
-    q = request.query_params
-    status, status_class = _status(q.get("status"))
-    after = q.get("after")
-    if after is not None and not after.isdigit():
-        raise _invalid("`after` must be a journal entry id (a whole number): it returns the entries after it.")
-    direction = q.get("direction")
-    if direction not in (None, "inbound", "outbound"):
-        raise _invalid("`direction` must be inbound or outbound.")
-    return JournalQuery(
-        client_id=client_scope(request, q.get("clientId")),
-        partner_session_id=q.get("partnerSessionId"),
-        session_key=q.get("sessionKey"),
-        submission_id=q.get("submissionId"),
-        direction=direction,
-        kind=q.get("kind"),
-        method=q.get("method"),
-        path=q.get("path"),
-        status=status,
-        status_class=status_class,
-        since=_instant("since", q.get("since")),
-        until=_instant("until", q.get("until")),
-        after_id=int(after) if after is not None else None,
-    )
+    client_id: str | None = Field(None, alias="clientId")
 
 
 @vendor_endpoint(ADMIN)
 async def list_requests(request: Request, svc: Services) -> Response:
-    query = journal_query(request)
-    order = request.query_params.get("order", "desc")
-    if order not in ("asc", "desc"):
-        raise _invalid("`order` must be desc (newest first, the default) or asc (oldest first).")
-    limit = _limit(request.query_params.get("limit"))
+    params = parse(RequestsQuery, dict(request.query_params), "The query")
+    params = params.model_copy(update={"client_id": client_scope(request, params.client_id)})
+    order = params.order
     await svc.journal.flush()
     journal = JournalStore(svc.repo)
-    records = await journal.query(query, limit=limit, newest_first=order == "desc")
+    records = await journal.query(params.journal_query(), limit=params.limit, newest_first=order == "desc")
     return json_response(
         {
             "requests": [inspect.request_json(r) for r in records],
@@ -128,8 +120,8 @@ async def verify_requests(request: Request, svc: Services) -> Response:
 
 @vendor_endpoint(ADMIN)
 async def list_sessions(request: Request, svc: Services) -> Response:
-    client_id = client_scope(request, request.query_params.get("clientId"))
-    sessions = await store.list_sessions(svc.repo, client_id, _limit(request.query_params.get("limit"), 50))
+    params = parse(SessionsQuery, dict(request.query_params), "The query")
+    sessions = await store.list_sessions(svc.repo, client_scope(request, params.client_id), params.limit)
     items = [inspect.session_json(s, await svc.repo.latest_submission(s.key)) for s in sessions]
     return json_response({"sessions": items, "count": len(items)})
 
@@ -158,7 +150,7 @@ async def get_session(request: Request, svc: Services) -> Response:
 @vendor_endpoint(ADMIN)
 async def get_session_by_partner_id(request: Request, svc: Services) -> Response:
     partner_session_id = request.path_params["partner_session_id"]
-    client_id = client_scope(request, request.query_params.get("clientId"))
+    client_id = client_scope(request, parse(ClientQuery, dict(request.query_params), "The query").client_id)
     if client_id is not None:
         found = await svc.repo.find_session(client_id, partner_session_id)
         candidates = [found] if found is not None else []

@@ -13,8 +13,9 @@ POST   /_sim/callbacks/{callbackId}/redeliver  send the same body again, as a ne
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -24,11 +25,11 @@ from simulator.errors import BadRequest, ErrorDialect, Forbidden
 from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
 from simulator.services import callbacks, partner_config
 from simulator.services.container import Services
+from simulator.services.params import QueryModel, WholeNumber, parse
 from simulator.store.outbound_records import CallbackRecord, CallbackState
 
 ADMIN = ErrorDialect()
 LIST_LIMIT_MAX = 1000
-STATES = tuple(s.value for s in CallbackState)
 
 
 def _invalid(message: str) -> BadRequest:
@@ -97,12 +98,14 @@ async def patch_reference_image(request: Request, svc: Services) -> Response:
 # -- callbacks ----------------------------------------------------------------------------------
 
 
-def _limit(raw: str | None) -> int:
-    if raw is None:
-        return 100
-    if not raw.isdigit() or not 1 <= int(raw) <= LIST_LIMIT_MAX:
-        raise _invalid(f"`limit` must be a whole number from 1 to {LIST_LIMIT_MAX}, e.g. ?limit=50.")
-    return int(raw)
+class CallbacksQuery(QueryModel):
+    """`GET /_sim/callbacks`: filters, and the latest `limit` (default 100) of the matching callbacks."""
+
+    client_id: str | None = Field(None, alias="clientId")
+    partner_session_id: str | None = Field(None, alias="partnerSessionId")
+    submission_id: str | None = Field(None, alias="submissionId")
+    state: CallbackState | None = None
+    limit: Annotated[WholeNumber, Field(ge=1, le=LIST_LIMIT_MAX)] = 100
 
 
 async def _own_callback(request: Request, svc: Services) -> CallbackRecord:
@@ -115,16 +118,13 @@ async def _own_callback(request: Request, svc: Services) -> CallbackRecord:
 @vendor_endpoint(ADMIN)
 async def list_callbacks(request: Request, svc: Services) -> Response:
     """Callbacks matching every given filter: the latest `limit` (default 100), oldest first."""
-    query = request.query_params
-    state = query.get("state")
-    if state is not None and state not in STATES:
-        raise _invalid(f"`state` must be one of {', '.join(STATES)}.")
+    query = parse(CallbacksQuery, dict(request.query_params), "The query")
     found = await svc.repo.list_callbacks(
-        client_id=client_scope(request, query.get("clientId")),
-        partner_session_id=query.get("partnerSessionId"),
-        submission_id=query.get("submissionId"),
-        state=state,
-        limit=_limit(query.get("limit")),
+        client_id=client_scope(request, query.client_id),
+        partner_session_id=query.partner_session_id,
+        submission_id=query.submission_id,
+        state=query.state.value if query.state else None,
+        limit=query.limit,
     )
     return json_response({"count": len(found), "callbacks": [c.to_json() for c in found]})
 

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from simulator.admin.tenancy import require_admin
-from simulator.clock import iso, parse_iso
+from simulator.clock import iso
 from simulator.errors import BadRequest, ErrorDialect
 from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
 from simulator.services.container import Services
+from simulator.services.params import BodyModel, Instant, Seconds, parse
+from simulator.store import jobs_view
 
 ADMIN = ErrorDialect()
+CLOCK_MAX = 64060588800.0  # 4000-01-01T00:00:00Z: room for token lifetimes and retries after any clock move
+ClockInstant = Annotated[Instant, Field(le=CLOCK_MAX)]
 
 
 def invalid(message: str) -> BadRequest:
@@ -40,10 +45,37 @@ async def _settle(svc: Services, before: int) -> int:
     return svc.scheduler.jobs_run - before
 
 
+class FreezeBody(BodyModel):
+    """`POST /_sim/clock/freeze`: stop time now, or at `at`."""
+
+    at: ClockInstant | None = None
+
+
+class AdvanceBody(BodyModel):
+    """`POST /_sim/clock/advance`: move the clock `seconds` forward."""
+
+    seconds: Seconds
+
+
+class SetBody(BodyModel):
+    """`POST /_sim/clock/set`: jump to `at`."""
+
+    at: ClockInstant
+
+
 @vendor_endpoint(ADMIN)
 async def health(request: Request, svc: Services) -> Response:
-    pending = await svc.repo.pending_jobs()
-    return json_response({"status": "ok", "now": iso(svc.clock.now()), "pendingJobs": pending})
+    """Up; the simulator time; jobs per state (failed ones spent their retry budget: see GET /_sim/jobs)."""
+    jobs = await jobs_view.count_by_state(svc.repo)
+    return json_response(
+        {
+            "status": "ok",
+            "now": iso(svc.clock.now()),
+            "pendingJobs": jobs["pending"],
+            "failedJobs": jobs["failed"],
+            "jobs": jobs,
+        }
+    )
 
 
 @vendor_endpoint(ADMIN)
@@ -54,12 +86,8 @@ async def get_clock(request: Request, svc: Services) -> Response:
 @vendor_endpoint(ADMIN)
 async def freeze_clock(request: Request, svc: Services) -> Response:
     require_admin(request, "The clock")
-    body = await _body(request)
-    at = body.get("at")
-    try:
-        svc.clock.freeze(parse_iso(at) if isinstance(at, str) else None)
-    except ValueError:
-        raise invalid("`at` must be an ISO 8601 date-time such as 2026-01-01T00:00:00Z") from None
+    body = parse(FreezeBody, await _body(request), "The body")
+    svc.clock.freeze(body.at)
     await svc.save_clock()
     return json_response(clock_body(svc))
 
@@ -76,12 +104,11 @@ async def resume_clock(request: Request, svc: Services) -> Response:
 async def advance_clock(request: Request, svc: Services) -> Response:
     """Move the clock forward, then run every job that became due before answering."""
     require_admin(request, "The clock")
-    body = await _body(request)
-    seconds = body.get("seconds")
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-        raise invalid('`seconds` must be a number >= 0, e.g. {"seconds": 5}')
+    body = parse(AdvanceBody, await _body(request), 'The body (e.g. {"seconds": 5})')
+    if svc.clock.now() + body.seconds > CLOCK_MAX:
+        raise invalid(f"`seconds`: the clock cannot go past {iso(CLOCK_MAX)}.")
     before = svc.scheduler.jobs_run if svc.scheduler else 0
-    svc.clock.advance(float(seconds))
+    svc.clock.advance(body.seconds)
     await svc.save_clock()
     return json_response(clock_body(svc, jobsRun=await _settle(svc, before)))
 
@@ -89,15 +116,9 @@ async def advance_clock(request: Request, svc: Services) -> Response:
 @vendor_endpoint(ADMIN)
 async def set_clock(request: Request, svc: Services) -> Response:
     require_admin(request, "The clock")
-    body = await _body(request)
-    at = body.get("at")
+    body = parse(SetBody, await _body(request), 'The body (e.g. {"at": "2026-01-01T00:00:00Z"})')
     before = svc.scheduler.jobs_run if svc.scheduler else 0
-    try:
-        if not isinstance(at, str):
-            raise ValueError(at)
-        svc.clock.set(parse_iso(at))
-    except ValueError:
-        raise invalid("`at` must be an ISO 8601 date-time such as 2026-01-01T00:00:00Z") from None
+    svc.clock.set(body.at)
     await svc.save_clock()
     return json_response(clock_body(svc, jobsRun=await _settle(svc, before)))
 

@@ -10,9 +10,9 @@ GET    /_sim/bindings?clientId=ID
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ValidationError
+from pydantic import Field, StringConstraints, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -24,6 +24,7 @@ from simulator.errors import BadRequest, ErrorDialect, NotFound
 from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
 from simulator.services import scenarios
 from simulator.services.container import Services
+from simulator.services.params import QueryModel, parse, problems
 from simulator.store.scenarios import ANY_PARTNER, BindingRecord
 
 ADMIN = ErrorDialect()
@@ -90,6 +91,14 @@ def _client_id(value: object) -> str | None:
     return value.strip()
 
 
+class BindingsQuery(QueryModel):
+    """`?clientId=` of the bindings endpoints: one partner's client id (surrounding spaces dropped)."""
+
+    client_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] | None = Field(
+        None, alias="clientId"
+    )
+
+
 @vendor_endpoint(ADMIN)
 async def put_binding(request: Request, svc: Services) -> Response:
     """Bind a scenario to a partner session id in advance: its Initiate Flow runs that scenario.
@@ -115,8 +124,9 @@ async def put_binding(request: Request, svc: Services) -> Response:
             client_scope(request, _client_id(body.get("clientId"))),
         )
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'script'}: {e['msg']}" for e in exc.errors())
-        raise _invalid(f"The inline script is not valid ({problems}). Fix it and send the binding again.") from None
+        raise _invalid(
+            f"The inline script is not valid ({problems(exc)}). Fix it and send the binding again."
+        ) from None
     return json_response(binding_json(binding))
 
 
@@ -124,7 +134,7 @@ async def put_binding(request: Request, svc: Services) -> Response:
 async def delete_binding(request: Request, svc: Services) -> Response:
     """Remove the binding of a partner session id (`?clientId=` if it was made for one partner)."""
     psid = request.path_params["partner_session_id"]
-    client_id = client_scope(request, _client_id(request.query_params.get("clientId")))
+    client_id = client_scope(request, parse(BindingsQuery, dict(request.query_params), "The query").client_id)
     await scenarios.unbind(svc, psid, client_id)
     return json_response({"partnerSessionId": psid, "clientId": client_id, "deleted": True})
 
@@ -132,7 +142,7 @@ async def delete_binding(request: Request, svc: Services) -> Response:
 @vendor_endpoint(ADMIN)
 async def list_bindings(request: Request, svc: Services) -> Response:
     """The bindings made in advance, oldest first (`?clientId=` for one partner's)."""
-    client_id = client_scope(request, _client_id(request.query_params.get("clientId")))
+    client_id = client_scope(request, parse(BindingsQuery, dict(request.query_params), "The query").client_id)
     found = await svc.repo.list_bindings(client_id)
     return json_response({"count": len(found), "bindings": [binding_json(b) for b in found]})
 

@@ -128,7 +128,7 @@ async def read_body(request: Request, limit: int, too_large: VendorError | None 
     """The request body, refusing (without reading it all) anything over `limit` bytes."""
     error = too_large or PayloadTooLarge("413", "ENTITY_TOO_LARGE")
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise error
     chunks: list[bytes] = []
     size = 0

@@ -1,7 +1,10 @@
 """The durable scheduler: runs due jobs from the job table, woken early by the clock and by new jobs.
 
 Jobs live in the database, so a restart resumes where it stopped. Handlers are idempotent: a job
-that ran but was not marked done before a crash runs again and finds its work already done.
+that ran but was not marked done before a crash runs again and finds its work already done. A handler
+that raises spends the job's retry budget (`simulator.jobs.retry`): it runs again after a backoff on the
+simulator clock, and once the budget is spent the job is `failed` and its kind's give-up handler settles
+what it was for.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from simulator.clock import ControllableClock
+from simulator.jobs.retry import RetryPolicy, describe_failure
 from simulator.store.records import JobRecord
 from simulator.store.repository import Repository
 
 log = logging.getLogger("simulator.scheduler")
 
 JobHandler = Callable[[JobRecord], Awaitable[None]]
-FAILED_JOB_RETRY_SECONDS = 5.0
+GiveUpHandler = Callable[[JobRecord, str], Awaitable[None]]
 
 
 class Scheduler:
@@ -29,10 +33,14 @@ class Scheduler:
         handlers: dict[str, JobHandler],
         interval: float,
         concurrency: int = 16,
+        retry: RetryPolicy | None = None,
+        give_up: dict[str, GiveUpHandler] | None = None,
     ) -> None:
         self._repo = repo
         self._clock = clock
         self._handlers = handlers
+        self._retry = retry or RetryPolicy()
+        self._give_up = give_up or {}
         self._interval = interval
         self._wake = asyncio.Event()
         self._concurrency = concurrency
@@ -40,6 +48,7 @@ class Scheduler:
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
         self.jobs_run = 0
+        self.jobs_failed = 0
         clock.on_change(self.wake)
 
     def wake(self) -> None:
@@ -98,9 +107,27 @@ class Scheduler:
                 self.jobs_run += 1
             except Exception as exc:
                 log.exception("job failed", extra={"job": job.id, "kind": job.kind, "ref": job.ref})
-                await self._repo.retry_job(job.id, now + FAILED_JOB_RETRY_SECONDS, now, repr(exc))
+                await self._failed(job, describe_failure(exc))
         finally:
             self._inflight.pop(job.id, None)
+
+    async def _failed(self, job: JobRecord, error: str) -> None:
+        """Retry after the policy's backoff, or, with the budget spent, give up and mark the job `failed`."""
+        failures = job.attempts + 1
+        now = self._clock.now()
+        delay = self._retry.delay_after(failures)
+        if delay is not None:
+            await self._repo.retry_job(job.id, now + delay, now, error)
+            return
+        give_up = self._give_up.get(job.kind)
+        if give_up is not None:
+            try:
+                await give_up(job, error)
+            except Exception:
+                log.exception("giving up a failed job failed", extra={"job": job.id, "kind": job.kind})
+        await self._repo.fail_job(job.id, self._clock.now(), failures, error)
+        self.jobs_failed += 1
+        self.wake()
 
     async def _loop(self) -> None:
         while not self._stopping:

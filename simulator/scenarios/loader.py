@@ -20,6 +20,8 @@ from pydantic import ValidationError
 from simulator.domain.binding import Catalog
 from simulator.domain.scenario import Script
 from simulator.scenarios.schema import ScenarioFile
+from simulator.services.images import ImageLimits, check_image
+from simulator.settings import Settings
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 SUFFIXES = (".yaml", ".yml")
@@ -112,6 +114,13 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _refused_image(path: Path) -> str | None:
+    """Why the upload image check would refuse this sample image (default limits), or None."""
+    limits = ImageLimits(Settings.model_fields["upload_max_bytes"].default)
+    check = check_image(path.read_bytes(), limits)
+    return None if check.ok else check.detail
+
+
 def load_file(path: Path) -> LoadedScenario:
     """Parse and check one file, including the files it refers to (magic image, selfies)."""
     try:
@@ -127,6 +136,8 @@ def load_file(path: Path) -> LoadedScenario:
         target = find_referenced(path, relative)
         if not target.is_file():
             problems.append(f": {field}: no such file {relative!r} (next to the scenario file or among the shipped)")
+        elif (refused := _refused_image(target)) is not None:
+            problems.append(f": {field}: {relative!r} would be refused at upload: {refused}")
         elif field == "magic_image":
             sha = _sha256(target)
     if problems:

@@ -48,7 +48,7 @@ from simulator.store.outbound_records import (
 from simulator.store.records import JobRecord, SessionRecord, SubmissionRecord
 
 if TYPE_CHECKING:
-    from simulator.jobs.scheduler import JobHandler
+    from simulator.jobs.scheduler import GiveUpHandler, JobHandler
     from simulator.services.container import Services
 
 log = logging.getLogger("simulator.callbacks")
@@ -259,6 +259,17 @@ async def deliver(svc: Services, job: JobRecord) -> None:
             "state": state.value,
         },
     )
+
+
+def give_up_handlers(svc: Services) -> dict[str, GiveUpHandler]:
+    """A delivery job that failed past its retry budget (not a partner failure: those are attempts)
+    leaves its callback `given_up`, with the job's last error."""
+
+    async def deliver_callback(job: JobRecord, error: str) -> None:
+        note = f"the delivery job failed: {error}"
+        await svc.repo.settle_callback(job.ref, job.id, CallbackState.GIVEN_UP, note, svc.clock.now())
+
+    return {DELIVER_CALLBACK: deliver_callback}
 
 
 def job_handlers(svc: Services) -> dict[str, JobHandler]:

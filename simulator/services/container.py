@@ -16,6 +16,7 @@ import httpx
 from simulator.clock import ControllableClock
 from simulator.domain.binding import Catalog
 from simulator.ids import IdFactory
+from simulator.jobs.retry import RetryPolicy
 from simulator.jobs.scheduler import Scheduler
 from simulator.partners import Partner, load_partners
 from simulator.services.journal import Journal
@@ -65,7 +66,7 @@ async def open_services(
     from simulator.scenarios.loader import load_catalog
     from simulator.services.attribution import make_journal
     from simulator.services.partner_config import merge_partners
-    from simulator.services.processing import job_handlers
+    from simulator.services.processing import give_up_handlers, job_handlers
     from simulator.store.control import revoked_jtis
 
     engine = make_engine(settings.database_url)
@@ -103,6 +104,8 @@ async def open_services(
         job_handlers(services),
         settings.scheduler_interval_seconds,
         settings.scheduler_concurrency,
+        retry=RetryPolicy.from_settings(settings),
+        give_up=give_up_handlers(services),
     )
     services.journal = make_journal(settings, repo, services.tokens)
     services.tokens.load_revoked(await revoked_jtis(repo))

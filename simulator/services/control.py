@@ -46,14 +46,6 @@ async def reset(svc: Services, client_id: str | None, partner_session_id: str | 
     return ResetResult(scope, {str(name): count for name, count in sorted(deleted.items()) if count})
 
 
-def outcome_of(value: Any) -> Outcome:
-    try:
-        return Outcome(value)
-    except ValueError:
-        choices = ", ".join(o.value for o in Outcome)
-        raise BadRequest("SIM_400", f'`outcome` must be one of {choices}, e.g. {{"outcome": "PASS"}}.') from None
-
-
 async def force_outcome(
     svc: Services, submission_id: str, outcome: Outcome, retriable: bool | None = None
 ) -> SubmissionRecord:

@@ -1,8 +1,8 @@
 """Read-only views for `/_sim`: sessions, submissions, journal requests, and a session's timeline.
 
 The timeline merges transitions, inbound requests, calls of the partner's reference-image endpoint,
-reference fetches, callbacks and their attempts
-by simulator time. Under a frozen clock many events share one instant; then a transition is placed
+reference fetches, callbacks and their attempts, and the session's jobs that failed past their retry
+budget, by simulator time. Under a frozen clock many events share one instant; then a transition is placed
 right after the request that caused it (presign, confirm, the deciding status poll), and one with no
 request behind it (processing delay, force) right after the transition before it, else first.
 """
@@ -16,11 +16,27 @@ from simulator.clock import iso
 from simulator.services.container import Services
 from simulator.services.redaction import redact_text
 from simulator.services.reference_endpoint import JOURNAL_KIND as REFERENCE_ENDPOINT
+from simulator.store import jobs_view
 from simulator.store.journal_repo import JournalRecord, JournalStore
 from simulator.store.records import SessionRecord, SubmissionRecord, TransitionRecord
 
 TIMELINE_REQUESTS_MAX = 5000
 Key = tuple[float, int, int, float]
+
+
+def job_json(job: jobs_view.JobView) -> dict[str, Any]:
+    """A job as `/_sim` shows it (`attempts`: failed runs; `lastError`: the last failure, or why it waits)."""
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "ref": job.ref,
+        "state": job.state,
+        "attempts": job.attempts,
+        "dueAt": iso(job.due_at),
+        "createdAt": iso(job.created_at),
+        "updatedAt": iso(job.updated_at),
+        "lastError": job.last_error,
+    }
 
 
 def iso_ms(ts: float | None) -> str | None:
@@ -182,5 +198,11 @@ async def timeline(svc: Services, session: SessionRecord) -> list[dict[str, Any]
             event = attempt.to_json() | {"type": "callbackAttempt", "at": iso_ms(attempt.at), "callbackId": cb.id}
             event["summary"] = f"callback attempt {attempt.number}: {attempt.method} {attempt.url} -> {result}"
             events.append(((attempt.at, 2, 2, n + attempt.number / 1000), event))
+    refs = [s.id for s in await svc.repo.submissions_of(session.key)]
+    refs += [cb.id for cb in await svc.repo.callbacks_of_session(session.key)]
+    for job in await jobs_view.failed_jobs_of(svc.repo, refs):
+        summary = f"job {job.kind} failed after {job.attempts} attempt(s): {job.last_error}"
+        failed = {"type": "job", "at": iso_ms(job.updated_at), "summary": summary}
+        events.append(((job.updated_at, 1, 0, float(job.id)), failed | {"job": job_json(job)}))
     events.sort(key=lambda pair: pair[0])
     return [event for _, event in events]

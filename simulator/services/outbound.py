@@ -37,7 +37,7 @@ class CappedBody:
 async def read_capped(response: httpx.Response, limit: int) -> CappedBody:
     """Stream the body and stop at `limit` bytes: never more than the cap plus one network chunk is read."""
     declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         return CappedBody(b"", 0, True)
     chunks: list[bytes] = []
     size = 0

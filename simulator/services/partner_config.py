@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from simulator.errors import BadRequest, NotFound
 from simulator.partners import CallbackConfig, Partner, PartnerEndpointConfig, ReferenceImageConfig, load_partners
 from simulator.services import secrets
+from simulator.services.params import problems
 
 if TYPE_CHECKING:
     from simulator.services.container import Services
@@ -48,8 +49,7 @@ async def merge_partners(repo: Repository, from_file: list[Partner], now: float)
 
 
 def _invalid(exc: ValidationError, what: str) -> BadRequest:
-    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
-    return BadRequest("SIM_400", f"{what} is not valid ({problems}). Fix the field(s) and send it again.")
+    return BadRequest("SIM_400", f"{what} is not valid ({problems(exc)}). Fix the field(s) and send it again.")
 
 
 def partner_of(svc: Services, client_id: str) -> Partner:

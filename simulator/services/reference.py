@@ -2,18 +2,20 @@
 
 Confirm writes a pending fetch and a `fetch_reference` job due at once (the confirm path does no network
 I/O); the scheduler runs `fetch`: one GET through `svc.http`, redirects followed up to a limit, the whole
-fetch under a time limit, the body streamed and cut at the size cap, the bytes checked with Pillow. The
+fetch under a time limit, the body streamed and cut at the size cap, the bytes checked by the one image check
+(`simulator.services.images`). The
 result is kept (the image too, linked to its submission) and completion reads it (`reference_verdict`):
 
     outcome       when                                             verdict
-    image         2xx and a JPEG, PNG or WebP                      the planned one
+    image         2xx and an image passing the image check           the planned one
     http_error    a non-2xx answer                                 ERROR / VERIFICATION_FAILED
     unreachable   refused, timed out, bad URL, too many redirects,  ERROR / VERIFICATION_FAILED
                   or a hop the outbound policy refuses
-    not_image     2xx but not an image                             INVALID / REFERENCE_IMAGE_VALIDATION_FAILED
-    too_large     2xx, body over the cap                           INVALID / REFERENCE_IMAGE_VALIDATION_FAILED
+    not_image     2xx but not an allowed, decodable image          INVALID / REFERENCE_IMAGE_VALIDATION_FAILED
+    too_large     2xx, body over the byte cap or the pixel cap      INVALID / REFERENCE_IMAGE_VALIDATION_FAILED
     bad_answer    the partner's reference-image endpoint answered  ERROR / VERIFICATION_FAILED
                   200 with JSON that holds no usable URL
+    failed        the fetch job failed past its retry budget        ERROR / VERIFICATION_FAILED
 
 When Initiate Flow gave no URL, `services.reference_endpoint` asks the partner's endpoint first and
 ends in the same results.
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from simulator.domain.outcomes import Outcome, Verdict, verdict_for
+from simulator.services.images import check_image, reference_limits
 from simulator.services.outbound import (
     EXCERPT_BYTES,
     CappedBody,
@@ -42,13 +45,12 @@ from simulator.services.outbound import (
     read_capped,
 )
 from simulator.services.outbound_policy import OutboundPolicy, OutboundRefused
-from simulator.services.storage import image_content_type
 from simulator.store.outbound import FETCH_REFERENCE
 from simulator.store.outbound_records import FetchResult, ReferenceFetchRecord
 from simulator.store.records import JobRecord
 
 if TYPE_CHECKING:
-    from simulator.jobs.scheduler import JobHandler
+    from simulator.jobs.scheduler import GiveUpHandler, JobHandler
     from simulator.services.container import Services
 
 log = logging.getLogger("simulator.reference")
@@ -57,10 +59,13 @@ REQUEST_HEADERS = {"accept": "image/jpeg, image/png, image/webp, image/*", "acce
 UNREACHABLE = frozenset({"http_error", "unreachable", "bad_answer"})
 GENERIC_ERROR = "Reference image could not be fetched"
 NOT_AN_IMAGE = frozenset({"not_image", "too_large"})
+FAILED = "failed"
 
 
 def reference_verdict(fetch: ReferenceFetchRecord) -> Verdict | None:
     """The verdict a finished fetch imposes, or None when the image is fine and the plan stands."""
+    if fetch.outcome == FAILED:
+        return verdict_for(Outcome.ERROR, error_message=GENERIC_ERROR)
     if fetch.outcome in UNREACHABLE:
         return verdict_for(Outcome.ERROR, error_message=GENERIC_ERROR)
     if fetch.outcome in NOT_AN_IMAGE:
@@ -68,14 +73,18 @@ def reference_verdict(fetch: ReferenceFetchRecord) -> Verdict | None:
     return None
 
 
-def judge_image(body: CappedBody, cap: int) -> tuple[str, str | None, str | None]:
-    """(outcome, sniffed content type, error) of a 2xx body: image, not_image or too_large."""
+def judge_image(body: CappedBody, svc: Services) -> tuple[str, str | None, str | None]:
+    """(outcome, sniffed content type, error) of a 2xx body, by the one image check: image, not_image or
+    too_large."""
+    cap = svc.settings.reference_max_bytes
     if body.truncated:
         return "too_large", None, f"larger than the {cap}-byte cap; stopped reading"
-    sniffed = image_content_type(body.data)
-    if sniffed is None:
-        return "not_image", None, "not a JPEG, PNG or WebP image"
-    return "image", sniffed, None
+    image = check_image(body.data, reference_limits(svc.settings))
+    if image.too_large:
+        return "too_large", None, image.detail
+    if image.content_type is None:
+        return "not_image", None, image.detail
+    return "image", image.content_type, None
 
 
 async def _get(svc: Services, url: str, watch: Stopwatch) -> FetchResult:
@@ -104,7 +113,7 @@ async def _get(svc: Services, url: str, watch: Stopwatch) -> FetchResult:
                 outcome, error = "http_error", f"HTTP {response.status_code} is not a 2xx answer"
             else:
                 body = await read_capped(response, settings.reference_max_bytes)
-                outcome, sniffed, error = judge_image(body, settings.reference_max_bytes)
+                outcome, sniffed, error = judge_image(body, svc)
         image = outcome == "image"
         return FetchResult(
             outcome,
@@ -170,6 +179,26 @@ async def journal_fetch(svc: Services, pending: ReferenceFetchRecord, url: str, 
             "error": result.error,
         },
     )
+
+
+def give_up_handlers(svc: Services) -> dict[str, GiveUpHandler]:
+    """A fetch job that failed past its retry budget ends its fetch as `failed` (so the submission ends
+    `ERROR` / `VERIFICATION_FAILED`, see `reference_verdict`) and wakes the completion waiting for it."""
+
+    async def fetch_reference(job: JobRecord, error: str) -> None:
+        await settle_failed_fetch(svc, job, error)
+
+    return {FETCH_REFERENCE: fetch_reference}
+
+
+async def settle_failed_fetch(svc: Services, job: JobRecord, error: str) -> None:
+    """End the pending fetch of submission `job.ref` as `failed` (its job, a fetch or a call of the partner's
+    endpoint, failed past its retry budget with `error`); a finished fetch is left as it is."""
+    pending = await svc.repo.reference_fetch_of(job.ref)
+    if pending is None or not pending.pending:
+        return
+    result = FetchResult(FAILED, pending.url, 0, 0.0, error=f"the fetch job failed: {error}")
+    await svc.repo.finish_reference_fetch(job.ref, job.id, result, svc.clock.now())
 
 
 def job_handlers(svc: Services) -> dict[str, JobHandler]:

@@ -53,7 +53,7 @@ from simulator.store.outbound_records import FetchResult, ReferenceFetchRecord
 from simulator.store.records import JobRecord, SessionRecord
 
 if TYPE_CHECKING:
-    from simulator.jobs.scheduler import JobHandler
+    from simulator.jobs.scheduler import GiveUpHandler, JobHandler
     from simulator.services.container import Services
 
 log = logging.getLogger("simulator.reference")
@@ -184,7 +184,7 @@ async def _result(svc: Services, pending: ReferenceFetchRecord, url: str, call: 
         fetched = await reference.download(svc, image_url)
         await reference.journal_fetch(svc, pending, image_url, fetched)
         return fetched
-    outcome, sniffed, problem = reference.judge_image(call.body, svc.settings.reference_max_bytes)
+    outcome, sniffed, problem = reference.judge_image(call.body, svc)
     image = outcome == "image"
     return FetchResult(
         outcome,
@@ -246,5 +246,14 @@ def _is_image_answer(call: EndpointCall) -> bool:
 def job_handlers(svc: Services) -> dict[str, JobHandler]:
     async def ask_reference_image(job: JobRecord) -> None:
         await ask(svc, job)
+
+    return {ASK_REFERENCE_IMAGE: ask_reference_image}
+
+
+def give_up_handlers(svc: Services) -> dict[str, GiveUpHandler]:
+    """A call of the partner's endpoint that failed past its retry budget ends the fetch as `failed`."""
+
+    async def ask_reference_image(job: JobRecord, error: str) -> None:
+        await reference.settle_failed_fetch(svc, job, error)
 
     return {ASK_REFERENCE_IMAGE: ask_reference_image}

@@ -1,29 +1,25 @@
-"""Object storage: presigned URLs signed as S3 signs them (SigV4 query), and the image check every stored
-or fetched image passes.
+"""Object storage: presigned URLs signed as S3 signs them (SigV4 query).
 
 A URL binds what it says it binds, as S3's canonical request does: the HTTP method, the path, every
 query parameter and the `host` header (`X-Amz-SignedHeaders=host`). The signed host is the host of
 the public base URL the URL was issued under (`--public-base-url`, default `http://HOST:PORT`).
 Checks run in S3's order and before any body byte is read: ambiguous or missing parameters (400),
-then the signature (403), then the expiry (403).
+then the signature (403), then the expiry (403). The image check every stored or fetched image
+passes is `simulator.services.images`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode, urlsplit
 
-from PIL import Image, UnidentifiedImageError
-
 from simulator.errors import StorageError
 
 STORAGE_PREFIX = "/storage"
-IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 ALGORITHM = "AWS4-HMAC-SHA256"
 ACCESS_KEY_ID = "ONEKYCSIMULATOR"
 REGION = "ap-southeast-5"  # the vendor's example bucket is on oss-ap-southeast-5 (vendor-notes, storage host)
@@ -145,13 +141,3 @@ class UrlSigner:
         scope = f"{date[:8]}/{REGION}/s3/aws4_request"
         to_sign = "\n".join((ALGORITHM, date, scope, hashlib.sha256(canonical.encode()).hexdigest()))
         return hmac.new(self._secret, to_sign.encode(), hashlib.sha256).hexdigest()
-
-
-def image_content_type(data: bytes) -> str | None:
-    """The MIME type of `data` if Pillow recognises it as a JPEG, PNG or WebP image."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-            return IMAGE_FORMATS.get(image.format or "")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return None

@@ -4,7 +4,8 @@ Everything the URL and the headers can refuse is refused before the body is read
 takes the body as a callable it calls last), so a client that sent `Expect: 100-continue` is answered
 without `100 Continue` and uploads nothing. Errors are `StorageError`s with S3's codes (the storage
 boundary renders them as S3's XML), apart from the simulator's own rules on what it stores: the image
-check (422 INVALID_UPLOAD_ARTIFACT) and no upload after confirm (409 SUBMISSION_STATE_CONFLICT).
+check (`simulator.services.images`: 413 IMAGE_TOO_LARGE over the pixel cap, 422 INVALID_UPLOAD_ARTIFACT
+for anything not an allowed, decodable image) and no upload after confirm (409 SUBMISSION_STATE_CONFLICT).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from simulator.errors import Conflict, StorageError, Unprocessable
-from simulator.services.storage import ObjectKey, image_content_type
+from simulator.errors import Conflict, PayloadTooLarge, StorageError, Unprocessable
+from simulator.services.images import Verdict, check_image, upload_limits
+from simulator.services.storage import ObjectKey
 from simulator.store.repository import StaleStateError
 
 if TYPE_CHECKING:
@@ -70,7 +72,7 @@ async def upload_document(svc: Services, request: StorageRequest, read_body: Bod
     """Store the body PUT to a presigned document URL; its MD5 (the ETag) on success.
 
     Order: signature and expiry, the Content-MD5 syntax, then the body (its size cap raises in
-    `read_body`), its digest (400 BadDigest), the document (404 NoSuchKey), the image check (422) and
+    `read_body`), its digest (400 BadDigest), the document (404 NoSuchKey), the image check (413/422) and
     the submission's state (409). A refused upload stores nothing.
     """
     authorize(svc, request)
@@ -83,12 +85,17 @@ async def upload_document(svc: Services, request: StorageRequest, read_body: Bod
     if found is None:
         raise no_such_key(request.key)
     document, _ = found
-    content_type = image_content_type(data)
-    if content_type is None:
+    limits = upload_limits(svc.settings)
+    image = check_image(data, limits)
+    if image.verdict is Verdict.TOO_MANY_BYTES:
+        raise entity_too_large(limits.max_bytes)
+    if image.verdict is Verdict.TOO_MANY_PIXELS:
+        raise PayloadTooLarge("413", "IMAGE_TOO_LARGE")
+    if image.content_type is None:
         raise Unprocessable("422", "INVALID_UPLOAD_ARTIFACT")
     try:
         await svc.repo.store_document(
-            request.key.reference, document.submission_id, data, content_type, svc.clock.now()
+            request.key.reference, document.submission_id, data, image.content_type, svc.clock.now()
         )
     except StaleStateError:
         raise Conflict("409", "SUBMISSION_STATE_CONFLICT") from None

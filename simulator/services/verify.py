@@ -9,7 +9,6 @@ back to back); top-level fields of a sequence body are defaults for its steps.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any
 
@@ -18,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from simulator.errors import BadRequest
 from simulator.services.container import Services
 from simulator.services.inspect import request_json
+from simulator.services.params import StatusFilter, problems
 from simulator.store.journal_repo import JournalQuery, JournalRecord, JournalStore
 
 SHOWN_MAX = 100
-_STATUS_CLASS = re.compile(r"^([1-5])xx$", re.IGNORECASE)
 
 
 class Matcher(BaseModel):
@@ -37,17 +36,10 @@ class Matcher(BaseModel):
     kind: str | None = None
     method: str | None = None
     path: str | None = None
-    status: int | str | None = None
+    status: StatusFilter | None = None
 
     def query(self) -> JournalQuery:
-        status, status_class = None, None
-        if isinstance(self.status, int):
-            status = self.status
-        elif isinstance(self.status, str):
-            match = _STATUS_CLASS.match(self.status)
-            if match is None and not self.status.isdigit():
-                raise ValueError(f'`status` must be a code such as 200 or a class such as "4xx", not {self.status!r}')
-            status, status_class = (None, int(match.group(1))) if match else (int(self.status), None)
+        status, status_class = self.status or (None, None)
         return JournalQuery(
             client_id=self.client_id,
             partner_session_id=self.partner_session_id,
@@ -63,7 +55,8 @@ class Matcher(BaseModel):
 
     def describe(self) -> str:
         what = " ".join(p for p in (self.method.upper() if self.method else "any", self.path or "any path") if p)
-        extras = [f"status {self.status}"] if self.status is not None else []
+        code, family = self.status or (None, None)
+        extras = [f"status {code if code is not None else f'{family}xx'}"] if self.status is not None else []
         for label, value in (
             ("direction", self.direction),
             ("kind", self.kind),
@@ -121,8 +114,7 @@ def parse(body: dict[str, Any]) -> CountRule | OrderRule:
         for matcher in rule.steps() if isinstance(rule, OrderRule) else [rule]:
             matcher.query()
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
-        raise BadRequest("SIM_400", f"Malformed verify request ({problems}). See GET /_sim/openapi.json.") from None
+        raise BadRequest("SIM_400", f"Malformed verify request: {problems(exc)}. See GET /_sim/openapi.json.") from None
     except ValueError as exc:
         raise BadRequest("SIM_400", str(exc)) from None
     return rule

@@ -29,6 +29,8 @@ from simulator.store.outbound_records import (
 DELIVER_CALLBACK = "deliver_callback"
 FETCH_REFERENCE = "fetch_reference"
 ASK_REFERENCE_IMAGE = "ask_reference_image"
+COMPLETE = "complete"
+WAITING_FOR_REFERENCE = "waiting for the reference image"
 
 
 def _job(kind: str, ref: str, due_at: float, now: float) -> dict[str, Any]:
@@ -194,12 +196,8 @@ class OutboundStore:
                 )
             job = update(t.jobs).where(t.jobs.c.id == outcome.job_id)
             if pending and outcome.next_attempt_at is not None:
-                job = job.values(
-                    state="pending",
-                    due_at=outcome.next_attempt_at,
-                    attempts=t.jobs.c.attempts + 1,
-                    last_error=attempt.error,
-                )
+                # A failed delivery is the callback's attempt, not a failure of the job: no retry budget spent.
+                job = job.values(state="pending", due_at=outcome.next_attempt_at, last_error=attempt.error)
             else:
                 job = job.values(state="done", attempts=t.jobs.c.attempts + 1)
             await conn.execute(job.values(updated_at=now))
@@ -269,7 +267,7 @@ class OutboundStore:
                     t.jobs.c.kind == "complete",
                     t.jobs.c.ref == submission_id,
                     t.jobs.c.state == "pending",
-                    t.jobs.c.attempts > 0,
+                    t.jobs.c.last_error == WAITING_FOR_REFERENCE,
                     t.jobs.c.due_at > now,
                 )
                 .values(due_at=now, updated_at=now)

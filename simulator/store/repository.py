@@ -456,6 +456,33 @@ class Repository(OutboundStore, ScenarioStore):
                 )
             )
 
+    async def defer_job(self, job_id: int, due_at: float, now: float, note: str) -> None:
+        """Run a job again at `due_at` without spending its retry budget (it did not fail: it waits)."""
+        async with self.write() as conn:
+            await conn.execute(
+                update(t.jobs)
+                .where(t.jobs.c.id == job_id)
+                .values(state="pending", due_at=due_at, updated_at=now, last_error=note)
+            )
+
+    async def fail_job(self, job_id: int, now: float, failures: int, error: str) -> None:
+        """The terminal `failed` state of a job whose retry budget is spent, with its last error."""
+        async with self.write() as conn:
+            await conn.execute(
+                update(t.jobs)
+                .where(t.jobs.c.id == job_id)
+                .values(state="failed", updated_at=now, attempts=failures, last_error=error)
+            )
+
+    async def job_due_at(self, kinds: tuple[str, ...], ref: str) -> float | None:
+        """When the next pending or running job of one of `kinds` for `ref` runs (epoch s); None if none."""
+        query = select(func.min(t.jobs.c.due_at)).where(
+            t.jobs.c.kind.in_(kinds), t.jobs.c.ref == ref, t.jobs.c.state.in_(("pending", "running"))
+        )
+        async with self.engine.connect() as conn:
+            value = (await conn.execute(query)).scalar()
+        return float(value) if value is not None else None
+
     async def pending_jobs(self, kind: str | None = None) -> int:
         query = select(func.count()).select_from(t.jobs).where(t.jobs.c.state == "pending")
         if kind is not None:

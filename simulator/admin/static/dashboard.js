@@ -155,8 +155,11 @@
   async function refreshClock() {
     renderClock(await api("GET", "/_sim/clock"));
     const health = await api("GET", "/_sim/health");
-    $("health").textContent = `${health.status} · ${health.pendingJobs} pending job${health.pendingJobs === 1 ? "" : "s"}`;
-    $("health").className = `pill ${health.status === "ok" ? "ok" : "bad"}`;
+    const failed = Number(health.failedJobs) || 0;
+    const failedText = failed ? ` · ${failed} failed job${failed === 1 ? "" : "s"}` : "";
+    $("health").textContent = `${health.status} · ${health.pendingJobs} pending job${health.pendingJobs === 1 ? "" : "s"}${failedText}`;
+    $("health").title = failed ? "GET /_sim/health · failed jobs spent their retry budget: GET /_sim/jobs?state=failed" : "GET /_sim/health";
+    $("health").className = `pill ${health.status !== "ok" ? "bad" : failed ? "warn" : "ok"}`;
   }
 
   async function advance(seconds) {
@@ -263,7 +266,8 @@
   }
 
   // Timeline entries (GET /_sim/sessions/{key}): type request | transition | callback | callbackAttempt |
-  // referenceFetch, referenceEndpoint, each with `at` and a one-line `summary`; the rest is shown as raw JSON on demand.
+  // referenceFetch | referenceEndpoint | job (a job that failed past its retry budget), each with `at` and a
+  // one-line `summary`; the rest is shown as raw JSON on demand.
   const KIND_CLASS = { callback: "callback", callbackAttempt: "callback", referenceFetch: "reference", referenceEndpoint: "reference" };
 
   function timelineTitle(entry) {
@@ -280,7 +284,7 @@
     if (entry.type === "callbackAttempt") return Boolean(entry.error) || !(entry.statusCode >= 200 && entry.statusCode < 300);
     if (entry.type === "request") return Number(entry.status) >= 400;
     if (entry.type === "transition") return entry.to === "ERROR";
-    return false;
+    return entry.type === "job";
   }
 
   function redeliverButton(entry) {

@@ -1,0 +1,45 @@
+"""`GET /_sim/jobs`: the durable job table (completions, reference fetches, callback deliveries) as it is,
+so a job that failed past its retry budget can be found with its last error.
+
+    GET /_sim/jobs?state=failed&kind=fetch_reference&ref=<submission or callback id>&limit=100
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from simulator.errors import ErrorDialect
+from simulator.gateway.http import json_response, vendor_endpoint
+from simulator.services.container import Services
+from simulator.services.inspect import job_json
+from simulator.services.params import QueryModel, WholeNumber, parse
+from simulator.store import jobs_view
+
+ADMIN = ErrorDialect()
+LIMIT_MAX = 1000
+
+
+class JobsQuery(QueryModel):
+    """Filters of the job listing; the latest `limit` (default 100) matching jobs, newest first."""
+
+    state: Literal["pending", "running", "done", "failed"] | None = None
+    kind: Literal["complete", "fetch_reference", "deliver_callback"] | None = None
+    ref: str | None = None
+    limit: Annotated[WholeNumber, Field(ge=1, le=LIMIT_MAX)] = 100
+
+
+@vendor_endpoint(ADMIN)
+async def list_jobs(request: Request, svc: Services) -> Response:
+    """Jobs matching every given filter (state, kind, ref), newest first, with counts per state."""
+    query = parse(JobsQuery, dict(request.query_params), "The query")
+    found = await jobs_view.list_jobs(svc.repo, state=query.state, kind=query.kind, ref=query.ref, limit=query.limit)
+    counts = await jobs_view.count_by_state(svc.repo)
+    return json_response({"count": len(found), "states": counts, "jobs": [job_json(j) for j in found]})
+
+
+routes = [Route("/_sim/jobs", list_jobs, methods=["GET"])]

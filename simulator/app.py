@@ -25,7 +25,8 @@ from simulator.gateway import iab, storage, token_gateway
 from simulator.gateway.faults import FaultInjection
 from simulator.gateway.http import error_response
 from simulator.gateway.journal_middleware import JournalMiddleware
-from simulator.services.container import Services, open_services
+from simulator.runtime import open_services
+from simulator.services.container import Services
 from simulator.settings import Settings
 from simulator.webapp import routes as web_sdk_routes
 

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from simulator.clock import iso, parse_iso
 from simulator.errors import BadRequest, ErrorDialect
 from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
+from simulator.services import shared_clock
 from simulator.services.container import Services
 
 ADMIN = ErrorDialect()
@@ -32,10 +33,11 @@ async def _body(request: Request) -> dict[str, Any]:
 
 
 async def _settle(svc: Services, before: int) -> int:
-    """Run what the clock made due; how many jobs ran since `before` (the loop may have taken some)."""
+    """Wait until every job the clock made due has finished, on whichever instance runs it; how many
+    jobs this instance ran since `before` (its loop may have taken some)."""
     if svc.scheduler is None:
         return 0
-    await svc.scheduler.run_due()
+    await svc.scheduler.settle(svc.coherence, timeout=2 * svc.settings.job_lease_seconds + 30)
     return svc.scheduler.jobs_run - before
 
 
@@ -55,17 +57,16 @@ async def freeze_clock(request: Request, svc: Services) -> Response:
     body = await _body(request)
     at = body.get("at")
     try:
-        svc.clock.freeze(parse_iso(at) if isinstance(at, str) else None)
+        instant = parse_iso(at) if isinstance(at, str) else None
     except ValueError:
         raise invalid("`at` must be an ISO 8601 date-time such as 2026-01-01T00:00:00Z") from None
-    await svc.save_clock()
+    await shared_clock.freeze(svc, instant)
     return json_response(clock_body(svc))
 
 
 @vendor_endpoint(ADMIN)
 async def resume_clock(request: Request, svc: Services) -> Response:
-    svc.clock.resume()
-    await svc.save_clock()
+    await shared_clock.resume(svc)
     return json_response(clock_body(svc))
 
 
@@ -77,8 +78,7 @@ async def advance_clock(request: Request, svc: Services) -> Response:
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
         raise invalid('`seconds` must be a number >= 0, e.g. {"seconds": 5}')
     before = svc.scheduler.jobs_run if svc.scheduler else 0
-    svc.clock.advance(float(seconds))
-    await svc.save_clock()
+    await shared_clock.advance(svc, float(seconds))
     return json_response(clock_body(svc, jobsRun=await _settle(svc, before)))
 
 
@@ -90,10 +90,10 @@ async def set_clock(request: Request, svc: Services) -> Response:
     try:
         if not isinstance(at, str):
             raise ValueError(at)
-        svc.clock.set(parse_iso(at))
+        instant = parse_iso(at)
     except ValueError:
         raise invalid("`at` must be an ISO 8601 date-time such as 2026-01-01T00:00:00Z") from None
-    await svc.save_clock()
+    await shared_clock.set_to(svc, instant)
     return json_response(clock_body(svc, jobsRun=await _settle(svc, before)))
 
 

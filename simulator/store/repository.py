@@ -21,16 +21,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from simulator.domain.outcomes import Verdict
 from simulator.domain.states import DocumentStatus, Result, Status
 from simulator.store import tables as t
+from simulator.store.changes import publish
+from simulator.store.jobs import JobStore, add_job
 from simulator.store.outbound import OutboundStore, insert_callbacks, insert_reference_fetch
 from simulator.store.outbound_records import NewCallback
 from simulator.store.records import (
     DocumentRecord,
-    JobRecord,
     SessionRecord,
     SubmissionRecord,
     TransitionRecord,
 )
 from simulator.store.scenarios import ScenarioStore
+from simulator.store.upsert import upsert
 
 
 class DuplicateError(Exception):
@@ -45,11 +47,18 @@ class StaleStateError(Exception):
 _CACHE_SIZE = 5_000
 
 
-class Repository(OutboundStore, ScenarioStore):
-    """All SQL, plus a read-through cache of submissions kept in step with every committed write."""
+class Repository(OutboundStore, ScenarioStore, JobStore):
+    """All SQL, plus a read-through cache of submissions kept in step with every committed write.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    Own writes update the cache as they commit (write-through). Writes of other instances on the same
+    database drop entries (`drop_*`, `forget`) when `simulator.services.coherence` hears of them; the
+    epoch, bumped by every drop, keeps a read that raced a drop from caching what it read.
+    """
+
+    def __init__(self, engine: AsyncEngine, instance_id: str = "local") -> None:
         self.engine = engine
+        self.instance_id = instance_id
+        self._epoch = 0
         self._write_lock = asyncio.Lock()
         self._submissions: OrderedDict[str, SubmissionRecord] = OrderedDict()
         self._sessions: OrderedDict[str, SessionRecord] = OrderedDict()
@@ -59,16 +68,32 @@ class Repository(OutboundStore, ScenarioStore):
         record = self._submissions.get(submission_id)
         if record is not None:
             return record
+        epoch = self._epoch
         record = await self.get_submission(submission_id)
-        if record is not None:
+        if record is not None and epoch == self._epoch:
             # A writer that committed meanwhile has already put a newer record: keep that one.
             record = self._submissions.setdefault(submission_id, record)
             self._trim()
         return record
 
     def forget(self) -> None:
+        """Drop every cached record (a reset, or changes of other instances not known one by one)."""
+        self._epoch += 1
         self._submissions.clear()
         self._sessions.clear()
+        self._script_cache().clear()
+
+    def drop_submission(self, submission_id: str) -> None:
+        self._epoch += 1
+        self._submissions.pop(submission_id, None)
+
+    def drop_session(self, key: str) -> None:
+        self._epoch += 1
+        self._sessions.pop(key, None)
+
+    def drop_script(self, session_key: str) -> None:
+        self._epoch += 1
+        self._script_cache().pop(session_key, None)
 
     def _put(self, record: SubmissionRecord) -> SubmissionRecord:
         self._submissions[record.id] = record
@@ -94,19 +119,19 @@ class Repository(OutboundStore, ScenarioStore):
 
     async def set_meta(self, key: str, value: Any) -> None:
         async with self.write() as conn:
-            await conn.execute(delete(t.meta).where(t.meta.c.key == key))
-            await conn.execute(insert(t.meta).values(key=key, value=value))
+            await upsert(conn, t.meta, {"key": key, "value": value}, ["key"])
 
     # -- partners -----------------------------------------------------------------------------
 
     async def upsert_partner(self, client_id: str, config: dict[str, Any], now: float) -> None:
         async with self.write() as conn:
-            await conn.execute(delete(t.partners).where(t.partners.c.client_id == client_id))
-            await conn.execute(insert(t.partners).values(client_id=client_id, config=config, updated_at=now))
+            await upsert(conn, t.partners, {"client_id": client_id, "config": config, "updated_at": now}, ["client_id"])
+            await publish(conn, self.instance_id, "partners")
 
     async def delete_partner(self, client_id: str) -> None:
         async with self.write() as conn:
             await conn.execute(delete(t.partners).where(t.partners.c.client_id == client_id))
+            await publish(conn, self.instance_id, "partners")
 
     async def list_partners(self) -> list[dict[str, Any]]:
         async with self.engine.connect() as conn:
@@ -156,6 +181,7 @@ class Repository(OutboundStore, ScenarioStore):
                     .returning(*t.partner_sessions.c)
                 )
             ).first()
+            await publish(conn, self.instance_id, "session", key)
         if row is None:
             return None
         record = self._sessions[key] = _session(row)
@@ -281,6 +307,7 @@ class Repository(OutboundStore, ScenarioStore):
             )
             if result.rowcount != 1:
                 raise StaleStateError(submission_id)
+            await publish(conn, self.instance_id, "sub", submission_id)
             record = await self._load(conn, submission_id)
         return self._put(record)
 
@@ -319,8 +346,11 @@ class Repository(OutboundStore, ScenarioStore):
                     await conn.execute(select(t.submissions.c.client_id).where(t.submissions.c.id == submission_id))
                 ).scalar_one()
                 await insert_reference_fetch(conn, client_id, session_key, submission_id, reference_url, now)
+            await publish(conn, self.instance_id, "sub", submission_id)
             if due_at is not None:
-                await self._add_job(conn, "complete", submission_id, due_at, now)
+                await add_job(conn, "complete", submission_id, due_at, now)
+            if due_at is not None or reference_url is not None:
+                await publish(conn, self.instance_id, "jobs")
             record = await self._load(conn, submission_id)
         return self._put(record)
 
@@ -336,6 +366,7 @@ class Repository(OutboundStore, ScenarioStore):
             polls = result.scalar()
             if polls is None:
                 return None
+            await publish(conn, self.instance_id, "sub", submission_id)
             cached = self._submissions.get(submission_id)
             record = replace(cached, polls=int(polls)) if cached else await self._load(conn, submission_id)
         return self._put(record)
@@ -377,6 +408,9 @@ class Repository(OutboundStore, ScenarioStore):
             )
             await self._transition(conn, submission_id, session_key, Status.IN_PROGRESS, verdict.status, now, cause)
             await insert_callbacks(conn, callbacks, now)
+            await publish(conn, self.instance_id, "sub", submission_id)
+            if callbacks:
+                await publish(conn, self.instance_id, "jobs")
             await conn.execute(
                 update(t.jobs)
                 .where(t.jobs.c.kind == "complete", t.jobs.c.ref == submission_id, t.jobs.c.state == "pending")
@@ -398,68 +432,6 @@ class Repository(OutboundStore, ScenarioStore):
         found = [await self.get_submission(i) for i in ids]
         return [s for s in found if s is not None]
 
-    # -- jobs ---------------------------------------------------------------------------------
-
-    async def due_jobs(self, now: float, limit: int = 100) -> list[JobRecord]:
-        query = (
-            select(t.jobs)
-            .where(t.jobs.c.state == "pending", t.jobs.c.due_at <= now)
-            .order_by(t.jobs.c.due_at, t.jobs.c.id)
-            .limit(limit)
-        )
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(query)
-            return [JobRecord(r.id, r.kind, r.ref, r.due_at, r.attempts, r.payload) for r in rows]
-
-    async def claim_job(self, job_id: int, now: float) -> bool:
-        """Take a pending job for running (one conditional update); False if someone else has it."""
-        async with self.write() as conn:
-            result = await conn.execute(
-                update(t.jobs)
-                .where(t.jobs.c.id == job_id, t.jobs.c.state == "pending")
-                .values(state="running", updated_at=now)
-            )
-        return result.rowcount == 1
-
-    async def requeue_running(self, now: float) -> int:
-        """Jobs a crash left `running` become pending again (their handlers are idempotent)."""
-        async with self.write() as conn:
-            result = await conn.execute(
-                update(t.jobs).where(t.jobs.c.state == "running").values(state="pending", updated_at=now)
-            )
-        return int(result.rowcount or 0)
-
-    async def next_due_at(self) -> float | None:
-        query = select(func.min(t.jobs.c.due_at)).where(t.jobs.c.state == "pending")
-        async with self.engine.connect() as conn:
-            value = (await conn.execute(query)).scalar()
-        return float(value) if value is not None else None
-
-    async def finish_job(self, job_id: int, now: float, state: str = "done", error: str | None = None) -> None:
-        async with self.write() as conn:
-            await conn.execute(
-                update(t.jobs)
-                .where(t.jobs.c.id == job_id)
-                .values(state=state, updated_at=now, last_error=error, attempts=t.jobs.c.attempts + 1)
-            )
-
-    async def retry_job(self, job_id: int, due_at: float, now: float, error: str) -> None:
-        async with self.write() as conn:
-            await conn.execute(
-                update(t.jobs)
-                .where(t.jobs.c.id == job_id)
-                .values(
-                    state="pending", due_at=due_at, updated_at=now, last_error=error, attempts=t.jobs.c.attempts + 1
-                )
-            )
-
-    async def pending_jobs(self, kind: str | None = None) -> int:
-        query = select(func.count()).select_from(t.jobs).where(t.jobs.c.state == "pending")
-        if kind is not None:
-            query = query.where(t.jobs.c.kind == kind)
-        async with self.engine.connect() as conn:
-            return int((await conn.execute(query)).scalar() or 0)
-
     # -- helpers ------------------------------------------------------------------------------
 
     async def _transition(
@@ -480,28 +452,6 @@ class Repository(OutboundStore, ScenarioStore):
                 to_status=to_status.value,
                 at=now,
                 cause=cause,
-            )
-        )
-
-    @staticmethod
-    async def _add_job(
-        conn: AsyncConnection,
-        kind: str,
-        ref: str,
-        due_at: float,
-        now: float,
-        payload: dict[str, Any] | None = None,
-    ) -> None:
-        await conn.execute(
-            insert(t.jobs).values(
-                kind=kind,
-                ref=ref,
-                due_at=due_at,
-                state="pending",
-                attempts=0,
-                payload=payload,
-                created_at=now,
-                updated_at=now,
             )
         )
 

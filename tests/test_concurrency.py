@@ -20,7 +20,7 @@ from simulator.client import SdkSession, VendorClient, sample_jpeg
 from simulator.settings import Settings
 from simulator.testing_server import simulator_in_thread
 
-pytestmark = [pytest.mark.anyio, pytest.mark.e2e, pytest.mark.both_databases]
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
 RACERS = 24
 POLL_SCENARIO = """\

@@ -8,6 +8,8 @@ wall-clock heartbeat; one whose heartbeat is older than the job lease is gone.
 
 from __future__ import annotations
 
+import os
+import socket
 from typing import Any
 
 from sqlalchemy import case, delete, func, select, update
@@ -71,9 +73,37 @@ async def set_clock(conn: AsyncConnection, at: float, wall: float) -> ClockState
 
 
 async def register_instance(engine: AsyncEngine, instance_id: str, wall: float, seeded: bool, base_url: str) -> None:
+    """Register this process; first take back the running jobs of instances that died on this very host
+    (their process is gone: no need to wait for their leases to lapse)."""
+    i, j = t.instances.c, t.jobs.c
+    host = socket.gethostname()
     async with engine.begin() as conn:
-        values = {"id": instance_id, "started_at": wall, "heartbeat_at": wall, "seeded": seeded, "base_url": base_url}
+        local = (await conn.execute(select(i.id, i.pid).where(i.host == host))).all()
+        dead = [row.id for row in local if not _alive(int(row.pid))]
+        if dead:
+            released = update(t.jobs).where(j.owner.in_(dead), j.state == "running")
+            await conn.execute(released.values(state="pending", owner=None, lease_until=None))
+            await conn.execute(delete(t.instances).where(i.id.in_(dead)))
+        values = {
+            "id": instance_id,
+            "started_at": wall,
+            "heartbeat_at": wall,
+            "seeded": seeded,
+            "base_url": base_url,
+            "host": host,
+            "pid": os.getpid(),
+        }
         await upsert(conn, t.instances, values, ["id"])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid != 0
 
 
 async def heartbeat_instance(conn: AsyncConnection, instance_id: str, wall: float) -> None:

@@ -292,4 +292,6 @@ instances = Table(
     Column("heartbeat_at", Float, nullable=False),  # wall clock; stale past the job lease: the instance is gone
     Column("seeded", Boolean, nullable=False),
     Column("base_url", Text, nullable=False),
+    Column("host", Text, nullable=False),  # with `pid`: a restart on the same host sees at once that it died
+    Column("pid", Integer, nullable=False),
 )

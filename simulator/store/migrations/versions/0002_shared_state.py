@@ -45,6 +45,8 @@ def upgrade() -> None:
         sa.Column("heartbeat_at", sa.Float(), nullable=False),
         sa.Column("seeded", sa.Boolean(), nullable=False),
         sa.Column("base_url", sa.Text(), nullable=False),
+        sa.Column("host", sa.Text(), nullable=False),
+        sa.Column("pid", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     if op.get_bind().dialect.name != "sqlite":

@@ -189,6 +189,18 @@ def serve(settings: Settings, *, access_log: bool = False) -> int:
             file=sys.stderr,
         )
         return 2
+    import asyncio
+
+    from simulator.runtime import preflight
+
+    try:
+        refusal = asyncio.run(preflight(settings))
+    except Exception as exc:
+        print(f"onekyc-sim: cannot open the database {settings.database}: {exc}", file=sys.stderr)
+        return 2
+    if refusal is not None:
+        print(f"onekyc-sim: {refusal}", file=sys.stderr)
+        return 2
     config = uvicorn.Config(
         create_app(settings),
         log_level=settings.log_level.lower(),

@@ -76,6 +76,21 @@ async def _refuse_seeded_neighbours(repo: Repository, settings: Settings, wall: 
         )
 
 
+async def preflight(settings: Settings) -> str | None:
+    """Migrate, then the one-line reason this instance must not start on the database (else None)."""
+    engine = make_engine(settings.database_url)
+    try:
+        await schema.upgrade(engine)
+        probe = Repository(engine, instance_id())
+        try:
+            await _refuse_seeded_neighbours(probe, settings, ControllableClock().wall())
+        except SeededInstancesError as exc:
+            return str(exc)
+        return None
+    finally:
+        await engine.dispose()
+
+
 @asynccontextmanager
 async def open_services(
     settings: Settings,

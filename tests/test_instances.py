@@ -220,6 +220,15 @@ async def test_a_partner_session_id_of_300_characters_is_served(
     (a,) = await _start(start_instances, 1)
     vendor = VendorClient(clients(a))
     long_id = "p" * 300
-    response = await vendor.initiate(long_id)
-    assert response.status_code == 200, response.text
-    assert (await vendor.details(partner_session_id=long_id)).status_code == 200
+    await vendor.capture(await vendor.launch(long_id))  # raises on any non-2xx answer
+    details = await vendor.details(partner_session_id=long_id)
+    assert details.status_code == 200, details.text
+
+
+async def test_a_seeded_instance_refuses_a_database_another_instance_serves(
+    start_instances: Starter, empty_postgres_url: str
+) -> None:
+    await _start(start_instances, 1)
+    with pytest.raises(RuntimeError) as refused:
+        await asyncio.to_thread(start_child, empty_postgres_url, extra_args=["--seed", "7"], env=CHILD_ENV)
+    assert "onekyc-sim: --seed needs the database to itself" in str(refused.value)

@@ -27,11 +27,11 @@ from simulator.services.processing import job_handlers
 from simulator.services.storage import UrlSigner
 from simulator.settings import Settings
 from simulator.store import schema, shared
+from simulator.store import tables as t
 from simulator.store.control import revoked_jtis
 from simulator.store.db import make_engine
 from simulator.store.repository import Repository
 from simulator.store.upsert import insert_or_ignore
-from simulator.store import tables as t
 from simulator.tokens import TokenService
 
 CLOCK_KEY = "clock"  # where the version before the clock row kept the clock (read once, to carry it over)

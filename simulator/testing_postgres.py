@@ -91,16 +91,18 @@ def throwaway_cluster() -> Iterator[Cluster]:
         os.chown(root, account.pw_uid, account.pw_gid)
     try:
         subprocess.run(
-            _as_owner([str(bin_dir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8"])
-            + ["--no-sync"],
+            _as_owner(
+                [str(bin_dir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-sync"]
+            ),
             check=True,
             capture_output=True,
         )
         options = f"-h 127.0.0.1 -p {port} -k {root} -c max_connections=400 -c fsync=off"
         options += " -c synchronous_commit=off -c full_page_writes=off"
         subprocess.run(
-            _as_owner([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-o", options, "-w"])
-            + ["start"],
+            _as_owner(
+                [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-o", options, "-w", "start"]
+            ),
             check=True,
             capture_output=True,
         )

@@ -44,7 +44,9 @@ def start_instances(empty_postgres_url: str) -> Iterator[Starter]:
     def start(count: int, *extra: str) -> list[ChildSimulator]:
         args = ["--frozen-clock", *extra]
         with concurrent.futures.ThreadPoolExecutor(count) as pool:
-            futures = [pool.submit(start_child, empty_postgres_url, extra_args=args, env=CHILD_ENV) for _ in range(count)]
+            futures = [
+                pool.submit(start_child, empty_postgres_url, extra_args=args, env=CHILD_ENV) for _ in range(count)
+            ]
             children = [f.result() for f in futures]
         started.extend(children)
         return children
@@ -102,14 +104,18 @@ async def test_a_flow_spread_over_two_instances_behaves_as_one(
     http_a, http_b = clients(a), clients(b)
     vendor_a, vendor_b = VendorClient(http_a), VendorClient(http_b)
     async with Receiver() as partner:
-        patched = await http_a.patch(f"/_sim/partners/{SAMPLE_CLIENT_ID}/callback", json={"url": partner.url_for("/cb")})
+        patched = await http_a.patch(
+            f"/_sim/partners/{SAMPLE_CLIENT_ID}/callback", json={"url": partner.url_for("/cb")}
+        )
         assert patched.status_code == 200
 
         # initiate on A, upload on B, confirm on A
         sdk = await vendor_a.launch("spread-1")
         presigned = (await vendor_a.presign(sdk)).json()["data"]
         submission_id = presigned["submissionId"]
-        assert (await vendor_b.upload(presigned["documents"]["SELFIE"]["documentUrl"], sample_jpeg())).status_code == 200
+        assert (
+            await vendor_b.upload(presigned["documents"]["SELFIE"]["documentUrl"], sample_jpeg())
+        ).status_code == 200
         confirmed = await vendor_a.confirm(sdk, submission_id)
         assert confirmed.status_code == 200, confirmed.text
         assert (await vendor_a.status(sdk, submission_id)).json()["data"]["status"] == "IN_PROGRESS"

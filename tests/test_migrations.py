@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from legacy_tables import metadata as legacy_metadata
-from sqlalchemy import inspect, insert, select, text
+from sqlalchemy import insert, inspect, select, text
 
 from simulator.cli import main
 from simulator.settings import Settings
@@ -26,7 +26,9 @@ async def test_a_database_of_the_version_before_migrations_is_stamped_and_upgrad
             for table in reversed(t.metadata.sorted_tables):
                 await conn.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
             await conn.run_sync(legacy_metadata.create_all)
-            await conn.execute(insert(legacy_metadata.tables["meta"]).values(key="clock", value={"offset": 0.0, "frozenAt": 1.8e9}))
+            await conn.execute(
+                insert(legacy_metadata.tables["meta"]).values(key="clock", value={"offset": 0.0, "frozenAt": 1.8e9})
+            )
             jobs = legacy_metadata.tables["jobs"]
             values = {"kind": "deliver-callback", "ref": "cb-1", "due_at": 1.0, "state": "running", "attempts": 0}
             await conn.execute(insert(jobs).values(**values, created_at=1.0, updated_at=1.0))

@@ -37,7 +37,7 @@ async def _settle(svc: Services, before: int) -> int:
     jobs this instance ran since `before` (its loop may have taken some)."""
     if svc.scheduler is None:
         return 0
-    await svc.scheduler.settle(svc.coherence, timeout=2 * svc.settings.job_lease_seconds + 30)
+    await svc.scheduler.settle(svc.coherence, within=2 * svc.settings.job_lease_seconds + 30)
     return svc.scheduler.jobs_run - before
 
 

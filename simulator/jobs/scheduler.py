@@ -28,7 +28,7 @@ SETTLE_POLL_SECONDS = 0.05
 
 
 class JobsChanged(Protocol):
-    async def wait_jobs_changed(self, timeout: float) -> None: ...
+    async def wait_jobs_changed(self, within: float) -> None: ...
 
 
 class Scheduler:
@@ -98,13 +98,13 @@ class Scheduler:
                 list(self._inflight.values()), timeout=self._interval, return_when=asyncio.FIRST_COMPLETED
             )
 
-    async def settle(self, others: JobsChanged | None, timeout: float) -> None:
-        """Run what is due, then wait until no job due by now is unfinished on any instance (or `timeout` s).
+    async def settle(self, others: JobsChanged | None, within: float) -> None:
+        """Run what is due, then wait until no job due by now is unfinished on any instance (or `within` s).
 
         A job another instance runs, or one a dead instance held until its lease lapses, counts too.
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         await self.run_due()
         while loop.time() < deadline and await self._repo.unfinished_due(self._clock.now()):
             if others is not None:

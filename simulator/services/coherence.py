@@ -78,11 +78,11 @@ class Coherence:
             await self._sqlite_conn.close()
             self._sqlite_conn = None
 
-    async def wait_jobs_changed(self, timeout: float) -> None:
-        """Until another instance adds, finishes or releases a job, or `timeout` seconds pass."""
+    async def wait_jobs_changed(self, within: float) -> None:
+        """Until another instance adds, finishes or releases a job, or `within` seconds pass."""
         self._jobs_changed.clear()
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(within):
                 await self._jobs_changed.wait()
 
     # -- applying changes -------------------------------------------------------------------------

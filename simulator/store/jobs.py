@@ -77,9 +77,7 @@ class JobStore:
     async def extend_leases(self, wall: float, lease: float) -> int:
         """The heartbeat: every job this instance runs stays its own for `lease` more seconds."""
         statement = (
-            update(t.jobs)
-            .where(_j.owner == self.instance_id, _j.state == "running")
-            .values(lease_until=wall + lease)
+            update(t.jobs).where(_j.owner == self.instance_id, _j.state == "running").values(lease_until=wall + lease)
         )
         async with self.write() as conn:
             return int((await conn.execute(statement)).rowcount or 0)

@@ -157,15 +157,9 @@ class ScenarioStore:
 
     async def count_call(self, client_id: str, partner_session_id: str, endpoint: str) -> int:
         """One more call of `endpoint` in this partner session; its 1-based number."""
-        key = (
-            (t.fault_calls.c.client_id == client_id)
-            & (t.fault_calls.c.partner_session_id == partner_session_id)
-            & (t.fault_calls.c.endpoint == endpoint)
-        )
         values = {"client_id": client_id, "partner_session_id": partner_session_id, "endpoint": endpoint, "calls": 1}
         async with self.write() as conn:
-            calls = await increment(conn, t.fault_calls, values, "calls")
-        return calls
+            return await increment(conn, t.fault_calls, values, "calls")
 
     async def session_key_of_document(self, reference: str) -> str | None:
         """The partner session (key) a presigned document reference belongs to."""

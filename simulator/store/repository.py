@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from simulator.domain.outcomes import Verdict
 from simulator.domain.states import DocumentStatus, Result, Status
 from simulator.store import tables as t
+from simulator.store import transitions
 from simulator.store.changes import publish
 from simulator.store.jobs import JobStore, add_job
 from simulator.store.outbound import OutboundStore, insert_callbacks, insert_reference_fetch
@@ -229,7 +230,7 @@ class Repository(OutboundStore, ScenarioStore, JobStore):
                         for doc_type, ref in document_refs.items()
                     ],
                 )
-                await self._transition(conn, submission_id, session.key, None, Status.INITIATED, now, "presign")
+                await transitions.record(conn, submission_id, session.key, None, Status.INITIATED, now, "presign")
                 record = await self._load(conn, submission_id)
             return self._put(record)
         except IntegrityError as exc:
@@ -326,27 +327,28 @@ class Repository(OutboundStore, ScenarioStore, JobStore):
     ) -> SubmissionRecord:
         """INITIATED -> IN_PROGRESS with its completion job and reference fetch; StaleStateError if not INITIATED."""
         async with self.write() as conn:
-            result = await conn.execute(
-                update(t.submissions)
-                .where(t.submissions.c.id == submission_id, t.submissions.c.status == Status.INITIATED.value)
-                .values(
-                    status=Status.IN_PROGRESS.value,
-                    sdk_session_id=sdk_session_id,
-                    metadata=metadata,
-                    plan=plan,
-                    after_polls=after_polls,
-                    confirmed_at=now,
-                )
+            moved = await transitions.advance(
+                conn,
+                self.instance_id,
+                submission_id,
+                session_key,
+                Status.INITIATED,
+                Status.IN_PROGRESS,
+                now,
+                cause,
+                sdk_session_id=sdk_session_id,
+                metadata=metadata,
+                plan=plan,
+                after_polls=after_polls,
+                confirmed_at=now,
             )
-            if result.rowcount != 1:
+            if not moved:
                 raise StaleStateError(submission_id)
-            await self._transition(conn, submission_id, session_key, Status.INITIATED, Status.IN_PROGRESS, now, cause)
             if reference_url is not None:
                 client_id = (
                     await conn.execute(select(t.submissions.c.client_id).where(t.submissions.c.id == submission_id))
                 ).scalar_one()
                 await insert_reference_fetch(conn, client_id, session_key, submission_id, reference_url, now)
-            await publish(conn, self.instance_id, "sub", submission_id)
             if due_at is not None:
                 await add_job(conn, "complete", submission_id, due_at, now)
             if due_at is not None or reference_url is not None:
@@ -383,20 +385,23 @@ class Repository(OutboundStore, ScenarioStore, JobStore):
         """IN_PROGRESS -> COMPLETED | ERROR, with the selfie's document status and the partner callbacks
         (the outbox); StaleStateError otherwise."""
         async with self.write() as conn:
-            result = await conn.execute(
-                update(t.submissions)
-                .where(t.submissions.c.id == submission_id, t.submissions.c.status == Status.IN_PROGRESS.value)
-                .values(
-                    status=verdict.status.value,
-                    result=verdict.result.value if verdict.result else None,
-                    reason_code=verdict.reason_code,
-                    retriable=verdict.retriable,
-                    error_message=verdict.error_message,
-                    reference_reason_code=verdict.reference_reason_code,
-                    completed_at=now,
-                )
+            moved = await transitions.advance(
+                conn,
+                self.instance_id,
+                submission_id,
+                session_key,
+                Status.IN_PROGRESS,
+                verdict.status,
+                now,
+                cause,
+                result=verdict.result.value if verdict.result else None,
+                reason_code=verdict.reason_code,
+                retriable=verdict.retriable,
+                error_message=verdict.error_message,
+                reference_reason_code=verdict.reference_reason_code,
+                completed_at=now,
             )
-            if result.rowcount != 1:
+            if not moved:
                 raise StaleStateError(submission_id)
             await conn.execute(
                 update(t.documents)
@@ -406,9 +411,7 @@ class Repository(OutboundStore, ScenarioStore, JobStore):
                 )
                 .values(status=verdict.selfie_status.value)
             )
-            await self._transition(conn, submission_id, session_key, Status.IN_PROGRESS, verdict.status, now, cause)
             await insert_callbacks(conn, callbacks, now)
-            await publish(conn, self.instance_id, "sub", submission_id)
             if callbacks:
                 await publish(conn, self.instance_id, "jobs")
             await conn.execute(
@@ -420,10 +423,8 @@ class Repository(OutboundStore, ScenarioStore, JobStore):
         return self._put(record)
 
     async def transitions_of(self, session_key: str) -> list[TransitionRecord]:
-        query = select(t.transitions).where(t.transitions.c.session_key == session_key).order_by(t.transitions.c.id)
         async with self.engine.connect() as conn:
-            rows = await conn.execute(query)
-            return [TransitionRecord(r.submission_id, r.from_status, r.to_status, r.at, r.cause) for r in rows]
+            return await transitions.of_session(conn, session_key)
 
     async def submissions_of(self, session_key: str) -> list[SubmissionRecord]:
         query = select(t.submissions.c.id).where(t.submissions.c.session_key == session_key)
@@ -431,29 +432,6 @@ class Repository(OutboundStore, ScenarioStore, JobStore):
             ids = [r[0] for r in await conn.execute(query.order_by(t.submissions.c.attempt))]
         found = [await self.get_submission(i) for i in ids]
         return [s for s in found if s is not None]
-
-    # -- helpers ------------------------------------------------------------------------------
-
-    async def _transition(
-        self,
-        conn: AsyncConnection,
-        submission_id: str,
-        session_key: str,
-        from_status: Status | None,
-        to_status: Status,
-        now: float,
-        cause: str,
-    ) -> None:
-        await conn.execute(
-            insert(t.transitions).values(
-                submission_id=submission_id,
-                session_key=session_key,
-                from_status=from_status.value if from_status else None,
-                to_status=to_status.value,
-                at=now,
-                cause=cause,
-            )
-        )
 
 
 def _session(row: Row[Any]) -> SessionRecord:

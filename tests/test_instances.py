@@ -120,6 +120,13 @@ async def test_a_flow_spread_over_two_instances_behaves_as_one(
         assert confirmed.status_code == 200, confirmed.text
         assert (await vendor_a.status(sdk, submission_id)).json()["data"]["status"] == "IN_PROGRESS"
 
+        # the upload B served is in the journal A reads (and verify on A counts it)
+        async def upload_journaled_on_a() -> bool:
+            matcher = {"method": "PUT", "path": "/storage/*", "submissionId": submission_id, "count": 1}
+            return bool((await http_a.post("/_sim/verify", json=matcher)).json()["ok"])
+
+        await eventually(upload_journaled_on_a)
+
         # the clock advanced on B is A's clock; the completion (on either) is what A's polls say
         advanced = await http_b.post("/_sim/clock/advance", json={"seconds": 5})
         assert advanced.status_code == 200
@@ -166,6 +173,14 @@ async def test_twenty_concurrent_clock_advances_over_two_instances_add_up(
         return bool((await http_b.get("/_sim/clock")).json()["epoch"] == start + 20)
 
     await eventually(b_agrees)
+
+    frozen = await http_a.post("/_sim/clock/freeze", json={"at": "2030-01-01T00:00:00Z"})
+    assert frozen.status_code == 200
+
+    async def b_sees_the_freeze() -> bool:
+        return bool((await http_b.get("/_sim/clock")).json()["now"] == "2030-01-01T00:00:00Z")
+
+    await eventually(b_sees_the_freeze)
 
 
 async def test_a_killed_instance_s_deliveries_are_taken_over_and_a_joining_instance_duplicates_none(

@@ -86,7 +86,7 @@ class Scheduler:
         ran = 0
         while True:
             free = self._concurrency - len(self._inflight)
-            if free > 0 and not self._stopping:
+            if free > 0:
                 claimed = await self._repo.claim_due(self._clock.now(), self._clock.wall(), self._lease, free)
                 for job in claimed:
                     self._inflight[job.id] = asyncio.create_task(self._run(job), name=f"job-{job.kind}-{job.id}")

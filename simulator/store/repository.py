@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -26,6 +26,7 @@ from simulator.store.changes import publish
 from simulator.store.jobs import JobStore, add_job
 from simulator.store.outbound import OutboundStore, insert_callbacks, insert_reference_fetch
 from simulator.store.outbound_records import NewCallback
+from simulator.store.partners import PartnerStore
 from simulator.store.records import (
     DocumentRecord,
     SessionRecord,
@@ -33,7 +34,6 @@ from simulator.store.records import (
     TransitionRecord,
 )
 from simulator.store.scenarios import ScenarioStore
-from simulator.store.upsert import upsert
 
 
 class DuplicateError(Exception):
@@ -48,7 +48,7 @@ class StaleStateError(Exception):
 _CACHE_SIZE = 5_000
 
 
-class Repository(OutboundStore, ScenarioStore, JobStore):
+class Repository(OutboundStore, ScenarioStore, JobStore, PartnerStore):
     """All SQL, plus a read-through cache of submissions kept in step with every committed write.
 
     Own writes update the cache as they commit (write-through). Writes of other instances on the same
@@ -111,33 +111,6 @@ class Repository(OutboundStore, ScenarioStore, JobStore):
         """One write transaction; SQLite has one writer, so writers queue here instead of failing."""
         async with self._write_lock, self.engine.begin() as conn:
             yield conn
-
-    # -- meta ---------------------------------------------------------------------------------
-
-    async def get_meta(self, key: str) -> Any:
-        async with self.engine.connect() as conn:
-            return (await conn.execute(select(t.meta.c.value).where(t.meta.c.key == key))).scalar()
-
-    async def set_meta(self, key: str, value: Any) -> None:
-        async with self.write() as conn:
-            await upsert(conn, t.meta, {"key": key, "value": value}, ["key"])
-
-    # -- partners -----------------------------------------------------------------------------
-
-    async def upsert_partner(self, client_id: str, config: dict[str, Any], now: float) -> None:
-        async with self.write() as conn:
-            await upsert(conn, t.partners, {"client_id": client_id, "config": config, "updated_at": now}, ["client_id"])
-            await publish(conn, self.instance_id, "partners")
-
-    async def delete_partner(self, client_id: str) -> None:
-        async with self.write() as conn:
-            await conn.execute(delete(t.partners).where(t.partners.c.client_id == client_id))
-            await publish(conn, self.instance_id, "partners")
-
-    async def list_partners(self) -> list[dict[str, Any]]:
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(select(t.partners.c.config).order_by(t.partners.c.client_id))
-            return [dict(r[0]) for r in rows]
 
     # -- partner sessions ---------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from simulator.domain.outcomes import Verdict
-from simulator.domain.states import DocumentStatus, Result, Status
+from simulator.domain.states import DocumentStatus, Status
 from simulator.store import tables as t
 from simulator.store import transitions
 from simulator.store.changes import publish
@@ -32,6 +32,9 @@ from simulator.store.records import (
     SessionRecord,
     SubmissionRecord,
     TransitionRecord,
+    document_of,
+    session_of,
+    submission_of,
 )
 from simulator.store.scenarios import ScenarioStore
 
@@ -130,7 +133,7 @@ class Repository(OutboundStore, ScenarioStore, JobStore, PartnerStore):
             row = (await conn.execute(select(t.partner_sessions).where(t.partner_sessions.c.key == key))).first()
         if row is None:
             return None
-        record = self._sessions[key] = _session(row)
+        record = self._sessions[key] = session_of(row)
         if len(self._sessions) > _CACHE_SIZE:
             self._sessions.popitem(last=False)
         return record
@@ -142,7 +145,7 @@ class Repository(OutboundStore, ScenarioStore, JobStore, PartnerStore):
         )
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        return _session(row) if row else None
+        return session_of(row) if row else None
 
     async def set_session_scenario(self, key: str, scenario: str, max_attempts: int) -> SessionRecord | None:
         """Script the session's next confirms with `scenario` (the Web SDK page's scripted outcome)."""
@@ -158,7 +161,7 @@ class Repository(OutboundStore, ScenarioStore, JobStore, PartnerStore):
             await publish(conn, self.instance_id, "session", key)
         if row is None:
             return None
-        record = self._sessions[key] = _session(row)
+        record = self._sessions[key] = session_of(row)
         return record
 
     # -- submissions --------------------------------------------------------------------------
@@ -229,7 +232,7 @@ class Repository(OutboundStore, ScenarioStore, JobStore, PartnerStore):
                 t.documents.c.uploaded_at,
             ).where(t.documents.c.submission_id == row.id)
         )
-        return _submission(row, docs)
+        return submission_of(row, docs)
 
     async def _load(self, conn: AsyncConnection, submission_id: str) -> SubmissionRecord:
         row = (await conn.execute(select(t.submissions).where(t.submissions.c.id == submission_id))).one()
@@ -256,7 +259,7 @@ class Repository(OutboundStore, ScenarioStore, JobStore, PartnerStore):
             row = (await conn.execute(select(t.documents).where(t.documents.c.reference == reference))).first()
         if row is None:
             return None
-        return _document(row), row.data
+        return document_of(row), row.data
 
     async def store_document(
         self, reference: str, submission_id: str, data: bytes, content_type: str, now: float
@@ -405,46 +408,3 @@ class Repository(OutboundStore, ScenarioStore, JobStore, PartnerStore):
             ids = [r[0] for r in await conn.execute(query.order_by(t.submissions.c.attempt))]
         found = [await self.get_submission(i) for i in ids]
         return [s for s in found if s is not None]
-
-
-def _session(row: Row[Any]) -> SessionRecord:
-    return SessionRecord(**{name: getattr(row, name) for name in SessionRecord.__slots__})
-
-
-def _document(row: Row[Any]) -> DocumentRecord:
-    return DocumentRecord(
-        reference=row.reference,
-        submission_id=row.submission_id,
-        doc_type=row.doc_type,
-        status=DocumentStatus(row.status),
-        content_type=row.content_type,
-        size=row.size,
-        uploaded_at=row.uploaded_at,
-    )
-
-
-def _submission(row: Row[Any], docs: Iterable[Any]) -> SubmissionRecord:
-    return SubmissionRecord(
-        id=row.id,
-        session_key=row.session_key,
-        client_id=row.client_id,
-        partner_session_id=row.partner_session_id,
-        attempt=row.attempt,
-        max_attempts=row.max_attempts,
-        submission_type=row.submission_type,
-        flow=row.flow,
-        status=Status(row.status),
-        result=Result(row.result) if row.result else None,
-        reason_code=row.reason_code,
-        retriable=bool(row.retriable),
-        error_message=row.error_message,
-        reference_reason_code=row.reference_reason_code,
-        plan=row.plan,
-        after_polls=row.after_polls,
-        polls=row.polls,
-        sdk_session_id=row.sdk_session_id,
-        created_at=row.created_at,
-        confirmed_at=row.confirmed_at,
-        completed_at=row.completed_at,
-        documents={d.doc_type: _document(d) for d in docs},
-    )

@@ -1,4 +1,8 @@
-"""Two instances on one SQLite file: each notices the other's commits (PRAGMA data_version) within a second."""
+"""Two instances in one process on one database: each sees the other's commits within a second.
+
+On SQLite through `PRAGMA data_version`; on PostgreSQL through LISTEN/NOTIFY, and through the
+bounded-staleness fallback while an instance's listener connection is down.
+"""
 
 from __future__ import annotations
 
@@ -47,3 +51,22 @@ async def test_two_instances_on_one_sqlite_file_see_each_other_s_changes(
         return bool((await vendor_b.status(sdk, submission_id)).json()["data"]["status"] == "COMPLETED")
 
     await _within_a_second(b_sees_the_verdict)
+
+
+@pytest.mark.postgres
+async def test_an_instance_whose_listener_died_still_sees_changes_within_a_second(
+    sim_factory: SimFactory, settings: Settings, postgres_url: str
+) -> None:
+    on_postgres = settings.model_copy(update={"database": postgres_url, "sync_interval_seconds": 0.1})
+    a: Sim = await sim_factory(on_postgres)
+    b: Sim = await sim_factory(on_postgres)
+    coherence = b.services.coherence
+    assert coherence is not None and coherence.listening
+    coherence._listener.terminate()  # the connection drops, as when the server restarts or the network fails
+    url = f"/_sim/partners/{SAMPLE_CLIENT_ID}"
+    assert (await a.http.patch(f"{url}/callback", json={"url": "http://127.0.0.1:9/late"})).status_code == 200
+
+    async def b_has_the_callback() -> bool:
+        return bool((await b.http.get(url)).json()["callback"]["url"] == "http://127.0.0.1:9/late")
+
+    await _within_a_second(b_has_the_callback)

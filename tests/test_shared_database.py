@@ -61,7 +61,8 @@ async def test_an_instance_whose_listener_died_still_sees_changes_within_a_secon
     a: Sim = await sim_factory(on_postgres)
     b: Sim = await sim_factory(on_postgres)
     coherence = b.services.coherence
-    assert coherence is not None and coherence.listening
+    assert coherence is not None
+    assert coherence.listening
     coherence._listener.terminate()  # the connection drops, as when the server restarts or the network fails
     url = f"/_sim/partners/{SAMPLE_CLIENT_ID}"
     assert (await a.http.patch(f"{url}/callback", json={"url": "http://127.0.0.1:9/late"})).status_code == 200

@@ -28,7 +28,8 @@ from simulator.gateway.faults import FaultInjection
 from simulator.gateway.http import error_response
 from simulator.gateway.journal_middleware import JournalMiddleware
 from simulator.home import routes as home_routes
-from simulator.services.container import Services, open_services
+from simulator.runtime import open_services
+from simulator.services.container import Services
 from simulator.settings import Settings
 from simulator.webapp import routes as web_sdk_routes
 

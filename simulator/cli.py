@@ -108,6 +108,45 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--access-log", action="store_true", help="log every request (slower)")
 
 
+def _db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    db = sub.add_parser("db", help="manage the database schema", description="Manage the database schema.")
+    commands = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
+    upgrade = commands.add_parser(
+        "upgrade",
+        help="apply the schema migrations the database lacks (serve does it at start too)",
+        description="Apply every schema migration the database lacks (Alembic, under an advisory lock on "
+        "PostgreSQL). A database made by a version before migrations is upgraded in place.",
+        epilog="examples:\n  onekyc-sim db upgrade --database onekyc-sim.db\n"
+        "  onekyc-sim db upgrade --database postgresql+asyncpg://sim:sim@127.0.0.1:5432/onekyc\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    upgrade.add_argument("--database", help="SQLite file or SQLAlchemy async URL (default ./onekyc-sim.db)")
+
+
+def db_upgrade(settings: Settings, flags: Collection[str] = ()) -> int:
+    """`onekyc-sim db upgrade`: migrate, then print the revision the database is at."""
+    import asyncio
+
+    from simulator.store.db import make_engine
+    from simulator.store.schema import upgrade
+
+    async def run() -> str | None:
+        engine = make_engine(settings.database_url)
+        try:
+            return await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        revision = asyncio.run(run())
+    except Exception as exc:
+        explained = startup.explain(exc, settings, flags)
+        print(explained or f"onekyc-sim: cannot upgrade {settings.database}: {exc}", file=sys.stderr)
+        return 2
+    print(f"onekyc-sim: database {settings.database} is at schema revision {revision}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="onekyc-sim",
@@ -116,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _serve_parser(sub)
+    _db_parser(sub)
     scenario_commands.add_parsers(sub)
     completion.add_parser(sub)
     return parser
@@ -190,6 +230,21 @@ def serve(settings: Settings, *, access_log: bool = False, flags: Collection[str
     except PartnersConfigError as exc:
         print(startup.config_error(exc, flags), file=sys.stderr)
         return 2
+    import asyncio
+
+    from simulator.runtime import preflight
+
+    try:
+        refusal = asyncio.run(preflight(settings))
+    except Exception as exc:
+        explained = startup.explain(exc, settings, flags)
+        if explained is None:
+            raise
+        print(explained, file=sys.stderr)
+        return 2
+    if refusal is not None:
+        print(f"onekyc-sim: {refusal}", file=sys.stderr)
+        return 2
     sockets: list[socket.socket] = []
     for field, port in (("port", settings.port), ("token_port", settings.token_port)):
         if port is None:
@@ -229,5 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return serve(settings, access_log=args.access_log, flags=given_flags(args))
+    if args.command == "db":
+        return db_upgrade(settings, given_flags(args))
     parser.error(f"unknown command {args.command}")
     return 2

@@ -1,8 +1,9 @@
 """Simulator time: the `Clock` protocol and the controllable clock every component reads.
 
 The controllable clock runs with the wall clock plus an offset, or stands frozen at an instant.
-Advancing moves either forward. Listeners (the scheduler) are woken on every change, and the state
-is a small dict the store persists, so a restart keeps the simulated time.
+Advancing moves either forward. Listeners (the scheduler) are woken on every change. The truth is the
+`clock` row of the database (one clock for every instance): `simulator.services.shared_clock` changes
+the row and `apply`s what it returns; other instances `apply` it when told of the change.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ class ControllableClock:
         if self._frozen_at is not None:
             return self._frozen_at
         return self._wall.now() + self._offset
+
+    def wall(self) -> float:
+        """The wall clock under the simulator clock (what the shared clock row's offset is relative to)."""
+        return self._wall.now()
 
     @property
     def frozen(self) -> bool:
@@ -80,6 +85,13 @@ class ControllableClock:
         self._offset = float(state.get("offset") or 0.0)
         frozen = state.get("frozenAt")
         self._frozen_at = None if frozen is None else float(frozen)
+
+    def apply(self, offset: float, frozen_at: float | None) -> None:
+        """Take the state the database holds (the clock row shared by every instance) and wake listeners."""
+        changed = (offset, frozen_at) != (self._offset, self._frozen_at)
+        self._offset, self._frozen_at = offset, frozen_at
+        if changed:
+            self._changed()
 
     def _changed(self) -> None:
         for listener in self._listeners:

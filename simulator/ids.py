@@ -44,3 +44,8 @@ class IdFactory:
         if self._seed is None:
             return random.Random(secrets.randbits(64))
         return random.Random(f"{self._seed}:{salt}")
+
+
+def instance_id() -> str:
+    """A new id for one running instance (never seeded: two instances must never share one)."""
+    return uuid.uuid4().hex

@@ -75,6 +75,19 @@ class Settings(BaseSettings):
     scheduler_interval_seconds: float = Field(
         0.5, gt=0, description="Longest the scheduler sleeps between looks at the job table."
     )
+    job_lease_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="How long a claimed job stays an instance's without its heartbeat (every third of it); "
+        "past it, another instance on the database takes the job over.",
+    )
+    sync_interval_seconds: float = Field(
+        0.5,
+        gt=0,
+        le=1.0,
+        description="Longest another instance's change stays unseen when no notification arrives "
+        "(PostgreSQL listener down, or SQLite shared by several processes).",
+    )
     journal_max_entries: int = Field(
         10_000, ge=1, description="Requests the journal keeps (memory and disk); the oldest are evicted first."
     )

@@ -6,7 +6,7 @@ published schema of its endpoint (tests/vendor_openapi), so a drift fails the te
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -41,9 +41,13 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, db_backend: str, request: pytest.FixtureRequest) -> Settings:
+    """A test's settings: a fresh temp-file SQLite, or (`db_backend` postgres) a fresh PostgreSQL database."""
+    database = str(tmp_path / "sim.db")
+    if db_backend == "postgres":
+        database = request.getfixturevalue("postgres_url")
     return Settings(
-        database=str(tmp_path / "sim.db"),
+        database=database,
         public_base_url=BASE_URL,
         frozen_clock=True,
         processing_delay_seconds=2.0,
@@ -127,3 +131,85 @@ def client(sim: Sim) -> httpx.AsyncClient:
 @pytest.fixture
 def vendor(sim: Sim) -> VendorClient:
     return sim.vendor()
+
+
+# -- PostgreSQL: a throwaway cluster per test session, a fresh database per test ----------------------
+
+POSTGRES_URL_ENV = "ONEKYC_SIM_TEST_POSTGRES_URL"  # a server to use instead (its user may CREATE DATABASE)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `both_databases` run once on SQLite and once on PostgreSQL."""
+    if metafunc.definition.get_closest_marker("both_databases") and "db_backend" in metafunc.fixturenames:
+        metafunc.parametrize("db_backend", ["sqlite", "postgres"], indirect=True)
+
+
+@pytest.fixture
+def db_backend(request: pytest.FixtureRequest) -> str:
+    backend: str = getattr(request, "param", "sqlite")
+    return backend
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a PostgreSQL database on a server the tests may create databases on."""
+    import os
+
+    from simulator.testing_postgres import server_binaries, throwaway_cluster
+
+    given = os.environ.get(POSTGRES_URL_ENV)
+    if given:
+        yield given
+        return
+    if server_binaries() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but the PostgreSQL server binaries are missing: .ci/run installs postgresql")
+        pytest.skip(f"no PostgreSQL server binaries (apt-get install postgresql, or set {POSTGRES_URL_ENV})")
+    with throwaway_cluster() as cluster:
+        yield cluster.url("postgres")
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: str) -> str:
+    """A database migrated to the current schema, the template of each test's database."""
+    import asyncio
+    import concurrent.futures
+    import uuid
+
+    from simulator.store.db import make_engine
+    from simulator.store.schema import upgrade
+    from simulator.testing_postgres import create_database
+
+    name = f"onekyc_template_{uuid.uuid4().hex[:8]}"
+    url = create_database(postgres_server, name)
+
+    async def migrate() -> None:
+        engine = make_engine(url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, migrate()).result()
+    return name
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str, postgres_template: str) -> str:
+    """A fresh, migrated database for this test."""
+    import uuid
+
+    from simulator.testing_postgres import create_database
+
+    return create_database(postgres_server, f"t_{uuid.uuid4().hex[:12]}", postgres_template)
+
+
+@pytest.fixture
+def empty_postgres_url(postgres_server: str) -> str:
+    """A fresh database without any table."""
+    import uuid
+
+    from simulator.testing_postgres import create_database
+
+    return create_database(postgres_server, f"e_{uuid.uuid4().hex[:12]}")

@@ -32,7 +32,7 @@ OTHER_CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 OTHER_PASS_KEY = "66666666-7777-8888-9999-000000000000"
 OTHER_ONBOARDING = "OTHER-SDK-STANDALONE_LIVENESS"
 UPLOAD_CAP = 64 * 1024
-UNCHECKED_TABLES = {"journal", "meta"}
+UNCHECKED_TABLES = {"journal", "meta", "instances"}  # instances: heartbeats, not request state
 S3 = "s3"  # the storage answers S3's XML: the case's cause is its <Code>
 
 

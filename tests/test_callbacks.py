@@ -27,7 +27,7 @@ from simulator.settings import Settings
 from simulator.store import tables as t
 from simulator.testing_receiver import Receiver, Reply
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_databases]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from conftest import Sim
 
 from simulator.client import VendorClient, sample_jpeg
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_databases]
 
 
 async def test_liveness_pass_end_to_end(sim: Sim, vendor: VendorClient) -> None:

@@ -13,7 +13,7 @@ from simulator.client import VendorClient
 from simulator.partners import SAMPLE_CLIENT_ID
 from simulator.settings import Settings
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.both_databases]
 
 OTHER_ID = "11111111-2222-3333-4444-555555555555"
 OTHER_KEY = "66666666-7777-8888-9999-000000000000"

@@ -13,6 +13,7 @@ from simulator.admin.tenancy import require_admin
 from simulator.clock import iso
 from simulator.errors import BadRequest, ErrorDialect
 from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
+from simulator.services import shared_clock
 from simulator.services.container import Services
 from simulator.services.params import BodyModel, Instant, Seconds, parse
 from simulator.store import jobs_view
@@ -38,10 +39,11 @@ async def _body(request: Request) -> dict[str, Any]:
 
 
 async def _settle(svc: Services, before: int) -> int:
-    """Run what the clock made due; how many jobs ran since `before` (the loop may have taken some)."""
+    """Wait until every job the clock made due has finished, on whichever instance runs it; how many
+    jobs this instance ran since `before` (its loop may have taken some)."""
     if svc.scheduler is None:
         return 0
-    await svc.scheduler.run_due()
+    await svc.scheduler.settle(svc.coherence, within=2 * svc.settings.job_lease_seconds + 30)
     return svc.scheduler.jobs_run - before
 
 
@@ -87,16 +89,14 @@ async def get_clock(request: Request, svc: Services) -> Response:
 async def freeze_clock(request: Request, svc: Services) -> Response:
     require_admin(request, "The clock")
     body = parse(FreezeBody, await _body(request), "The body")
-    svc.clock.freeze(body.at)
-    await svc.save_clock()
+    await shared_clock.freeze(svc, body.at)
     return json_response(clock_body(svc))
 
 
 @vendor_endpoint(ADMIN)
 async def resume_clock(request: Request, svc: Services) -> Response:
     require_admin(request, "The clock")
-    svc.clock.resume()
-    await svc.save_clock()
+    await shared_clock.resume(svc)
     return json_response(clock_body(svc))
 
 
@@ -108,8 +108,7 @@ async def advance_clock(request: Request, svc: Services) -> Response:
     if svc.clock.now() + body.seconds > CLOCK_MAX:
         raise invalid(f"`seconds`: the clock cannot go past {iso(CLOCK_MAX)}.")
     before = svc.scheduler.jobs_run if svc.scheduler else 0
-    svc.clock.advance(body.seconds)
-    await svc.save_clock()
+    await shared_clock.advance(svc, body.seconds)
     return json_response(clock_body(svc, jobsRun=await _settle(svc, before)))
 
 
@@ -118,8 +117,7 @@ async def set_clock(request: Request, svc: Services) -> Response:
     require_admin(request, "The clock")
     body = parse(SetBody, await _body(request), 'The body (e.g. {"at": "2026-01-01T00:00:00Z"})')
     before = svc.scheduler.jobs_run if svc.scheduler else 0
-    svc.clock.set(body.at)
-    await svc.save_clock()
+    await shared_clock.set_to(svc, body.at)
     return json_response(clock_body(svc, jobsRun=await _settle(svc, before)))
 
 

@@ -1,10 +1,14 @@
 """The durable scheduler: runs due jobs from the job table, woken early by the clock and by new jobs.
 
-Jobs live in the database, so a restart resumes where it stopped. Handlers are idempotent: a job
-that ran but was not marked done before a crash runs again and finds its work already done. A handler
-that raises spends the job's retry budget (`simulator.jobs.retry`): it runs again after a backoff on the
-simulator clock, and once the budget is spent the job is `failed` and its kind's give-up handler settles
-what it was for.
+Jobs live in the database, shared by every instance on it. Each pass claims due jobs under a lease
+(`simulator.store.jobs`): a job runs on one instance at a time, and a job whose owner died (its lease
+lapsed, no heartbeat) is claimed by whichever instance looks next, without any restart. Nothing is
+requeued at start: a job a live instance holds stays its. Handlers are idempotent: a job that ran but
+was not marked done before a crash runs again and finds its work already done. A handler that raises
+spends the job's retry budget (`simulator.jobs.retry`): it runs again after a backoff on the simulator
+clock, and once the budget is spent the job is `failed` and its kind's give-up handler settles what it
+was for. Other instances' new jobs and clock changes wake this one (`simulator.services.coherence`);
+the interval is the fallback.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from simulator.clock import ControllableClock
 from simulator.jobs.retry import RetryPolicy, describe_failure
@@ -23,6 +28,11 @@ log = logging.getLogger("simulator.scheduler")
 
 JobHandler = Callable[[JobRecord], Awaitable[None]]
 GiveUpHandler = Callable[[JobRecord, str], Awaitable[None]]
+SETTLE_POLL_SECONDS = 0.05
+
+
+class JobsChanged(Protocol):
+    async def wait_jobs_changed(self, within: float) -> None: ...
 
 
 class Scheduler:
@@ -33,6 +43,7 @@ class Scheduler:
         handlers: dict[str, JobHandler],
         interval: float,
         concurrency: int = 16,
+        lease: float = 15.0,
         retry: RetryPolicy | None = None,
         give_up: dict[str, GiveUpHandler] | None = None,
     ) -> None:
@@ -42,6 +53,7 @@ class Scheduler:
         self._retry = retry or RetryPolicy()
         self._give_up = give_up or {}
         self._interval = interval
+        self._lease = lease
         self._wake = asyncio.Event()
         self._concurrency = concurrency
         self._stopping = False
@@ -56,10 +68,10 @@ class Scheduler:
 
     async def start(self) -> None:
         if self._task is None:
-            await self._repo.requeue_running(self._clock.now())
             self._task = asyncio.create_task(self._loop(), name="onekyc-scheduler")
 
     async def stop(self) -> None:
+        """Stop; jobs cut short go back to pending at once, for the other instances (or the next start)."""
         self._stopping = True
         self._wake.set()
         if self._task is not None:
@@ -71,21 +83,23 @@ class Scheduler:
         for task in running:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self._repo.release_jobs(self._clock.now())
 
     async def run_due(self) -> int:
-        """Run every job due now (and those they make due now) and wait for them; how many ran.
+        """Claim and run every job due now (and those they make due now) and wait for them; how many ran.
 
         Jobs run concurrently, up to the concurrency limit, so one slow partner endpoint does not hold
-        up other deliveries; each job is claimed with a conditional update, so no job runs twice.
+        up other deliveries; each job is claimed under a lease, so no job runs twice at once.
         """
         ran = 0
         while True:
-            due = await self._repo.due_jobs(self._clock.now(), limit=self._concurrency * 2)
-            for job in due:
-                if job.id in self._inflight or len(self._inflight) >= self._concurrency:
-                    continue
-                self._inflight[job.id] = asyncio.create_task(self._run(job), name=f"job-{job.kind}-{job.id}")
-                ran += 1
+            free = self._concurrency - len(self._inflight)
+            if free > 0:
+                claimed = await self._repo.claim_due(self._clock.now(), self._clock.wall(), self._lease, free)
+                for job in claimed:
+                    self._inflight[job.id] = asyncio.create_task(self._run(job), name=f"job-{job.kind}-{job.id}")
+                    ran += 1
             if not self._inflight:
                 return ran
             # Look again when a job ends, or after an interval (jobs that fell due meanwhile).
@@ -93,11 +107,24 @@ class Scheduler:
                 list(self._inflight.values()), timeout=self._interval, return_when=asyncio.FIRST_COMPLETED
             )
 
+    async def settle(self, others: JobsChanged | None, within: float) -> None:
+        """Run what is due, then wait until no job due by now is unfinished on any instance (or `within` s).
+
+        A job another instance runs, or one a dead instance held until its lease lapses, counts too.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        await self.run_due()
+        while loop.time() < deadline and await self._repo.unfinished_due(self._clock.now()):
+            if others is not None:
+                await others.wait_jobs_changed(SETTLE_POLL_SECONDS)
+            else:
+                await asyncio.sleep(SETTLE_POLL_SECONDS)
+            await self.run_due()
+
     async def _run(self, job: JobRecord) -> None:
         try:
             now = self._clock.now()
-            if not await self._repo.claim_job(job.id, now):
-                return
             handler = self._handlers.get(job.kind)
             if handler is None:
                 await self._repo.finish_job(job.id, now, state="failed", error=f"no handler for {job.kind!r}")
@@ -105,6 +132,8 @@ class Scheduler:
             try:
                 await handler(job)
                 self.jobs_run += 1
+            except asyncio.CancelledError:
+                raise
             except Exception as exc:
                 log.exception("job failed", extra={"job": job.id, "kind": job.kind, "ref": job.ref})
                 await self._failed(job, describe_failure(exc))

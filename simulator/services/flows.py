@@ -266,8 +266,15 @@ async def presign(svc: Services, ctx: SdkContext, submission_type: str | None) -
     return PresignResult(submission, urls, ttl)
 
 
-async def _own_submission(svc: Services, ctx: SdkContext, submission_id: str) -> SubmissionRecord | None:
-    submission = await svc.repo.cached_submission(submission_id)
+async def _own_submission(
+    svc: Services, ctx: SdkContext, submission_id: str, *, fresh: bool = False
+) -> SubmissionRecord | None:
+    """The submission if it is the caller's partner's; `fresh` reads the database, not the cache (a decision
+    that changes state must not rest on what another instance may have changed a moment ago)."""
+    if fresh:
+        submission = await svc.repo.get_submission(submission_id)
+    else:
+        submission = await svc.repo.cached_submission(submission_id)
     if submission is None or submission.client_id != ctx.claims.client_id:
         return None
     return submission
@@ -283,7 +290,7 @@ async def confirm_upload(
     svc: Services, ctx: SdkContext, submission_id: str, metadata: dict[str, Any] | None
 ) -> SubmissionRecord:
     """INITIATED -> IN_PROGRESS; the verdict comes later, after a clock delay or N status polls."""
-    submission = await _own_submission(svc, ctx, submission_id)
+    submission = await _own_submission(svc, ctx, submission_id, fresh=True)
     if submission is None:
         raise NotFound("404", "SUBMISSION_DOES_NOT_EXIST")
     if not _belongs(submission, ctx):

@@ -14,16 +14,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Table, delete, insert, select, update
+from sqlalchemy import ColumnElement, String, Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from simulator.domain.states import Status
 from simulator.store import tables as t
+from simulator.store.changes import publish
 from simulator.store.records import SessionRecord
 from simulator.store.repository import Repository
 from simulator.store.scenarios import ANY_PARTNER
+from simulator.store.upsert import insert_or_ignore
 
-KEPT_TABLES = frozenset({"meta", "partners", "revoked_tokens"})
+KEPT_TABLES = frozenset({"meta", "partners", "revoked_tokens", "clock", "instances", "alembic_version"})
 _CHUNK = 500
 
 
@@ -37,16 +39,11 @@ async def revoked_jtis(repo: Repository) -> set[str]:
 
 async def revoke(repo: Repository, jti: str, client_id: str, kind: str, expires_at: float, now: float) -> bool:
     """Persist a revocation; False when the token was already revoked."""
+    values = {"jti": jti, "client_id": client_id, "kind": kind, "expires_at": expires_at, "revoked_at": now}
     async with repo.write() as conn:
-        found = (await conn.execute(select(t.revoked_tokens.c.jti).where(t.revoked_tokens.c.jti == jti))).first()
-        if found is not None:
-            return False
-        await conn.execute(
-            insert(t.revoked_tokens).values(
-                jti=jti, client_id=client_id, kind=kind, expires_at=expires_at, revoked_at=now
-            )
-        )
-    return True
+        inserted = await insert_or_ignore(conn, t.revoked_tokens, values)
+        await publish(conn, repo.instance_id, "revoked", jti)
+    return inserted
 
 
 # -- reset ----------------------------------------------------------------------------------------
@@ -77,6 +74,7 @@ async def reset_state(repo: Repository, client_id: str | None, partner_session_i
         if client_id is None:
             for table in tables:
                 deleted[table.name] = (await conn.execute(delete(table))).rowcount or 0
+            await publish(conn, repo.instance_id, "reset")
             return deleted
         s = t.partner_sessions.c
         sessions = select(s.key).where(s.client_id == client_id)
@@ -110,6 +108,7 @@ async def reset_state(repo: Repository, client_id: str | None, partner_session_i
         for chunk in _chunks(refs):
             jobs += (await conn.execute(delete(t.jobs).where(t.jobs.c.ref.in_(chunk)))).rowcount or 0
         deleted[t.jobs.name] = jobs
+        await publish(conn, repo.instance_id, "reset")
     return deleted
 
 
@@ -148,5 +147,6 @@ async def set_plan(repo: Repository, submission_id: str, plan: dict[str, Any]) -
             .where(sub.id == submission_id, sub.status == Status.IN_PROGRESS.value)
             .values(plan=plan, after_polls=None)
         )
-    repo.forget()
+        await publish(conn, repo.instance_id, "sub", submission_id)
+    repo.drop_submission(submission_id)
     return bool(result.rowcount)

@@ -1,4 +1,7 @@
-"""Engine factory: SQLite in WAL mode with a busy timeout, or any SQLAlchemy async URL."""
+"""Engine factory: SQLite in WAL mode with a busy timeout, or any SQLAlchemy async URL (PostgreSQL: asyncpg).
+
+The schema is not made here: `simulator.store.schema.upgrade` applies the Alembic migrations.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from simulator.store import inline_sqlite  # noqa: F401  (registers the sqlite+inline dialect)
-from simulator.store.tables import metadata
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -28,8 +30,3 @@ def make_engine(url: str) -> AsyncEngine:
             cursor.close()
 
     return engine
-
-
-async def create_schema(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)

@@ -16,6 +16,7 @@ from sqlalchemy import Row, Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from simulator.store import tables as t
+from simulator.store.changes import publish
 from simulator.store.outbound_records import (
     AttemptOutcome,
     CallbackAttemptRecord,
@@ -105,6 +106,7 @@ class OutboundStore:
 
     if TYPE_CHECKING:
         engine: AsyncEngine
+        instance_id: str
 
         def write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
@@ -113,6 +115,7 @@ class OutboundStore:
     async def add_callback(self, callback: NewCallback, now: float) -> CallbackRecord:
         async with self.write() as conn:
             await insert_callbacks(conn, [callback], now)
+            await publish(conn, self.instance_id, "jobs")
         found = await self.get_callback(callback.id)
         assert found is not None
         return found

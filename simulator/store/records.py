@@ -1,7 +1,9 @@
-"""Read-only views of rows. Services and handlers see these, never a row or a table."""
+"""Read-only views of rows, and the one place that turns a row into one. Services and handlers see these,
+never a row or a table."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,3 +93,49 @@ class TransitionRecord:
     to_status: str
     at: float
     cause: str
+
+
+# -- rows to records ---------------------------------------------------------------------------
+
+
+def session_of(row: Any) -> SessionRecord:
+    return SessionRecord(**{name: getattr(row, name) for name in SessionRecord.__slots__})
+
+
+def document_of(row: Any) -> DocumentRecord:
+    return DocumentRecord(
+        reference=row.reference,
+        submission_id=row.submission_id,
+        doc_type=row.doc_type,
+        status=DocumentStatus(row.status),
+        content_type=row.content_type,
+        size=row.size,
+        uploaded_at=row.uploaded_at,
+    )
+
+
+def submission_of(row: Any, docs: Iterable[Any]) -> SubmissionRecord:
+    return SubmissionRecord(
+        id=row.id,
+        session_key=row.session_key,
+        client_id=row.client_id,
+        partner_session_id=row.partner_session_id,
+        attempt=row.attempt,
+        max_attempts=row.max_attempts,
+        submission_type=row.submission_type,
+        flow=row.flow,
+        status=Status(row.status),
+        result=Result(row.result) if row.result else None,
+        reason_code=row.reason_code,
+        retriable=bool(row.retriable),
+        error_message=row.error_message,
+        reference_reason_code=row.reference_reason_code,
+        plan=row.plan,
+        after_polls=row.after_polls,
+        polls=row.polls,
+        sdk_session_id=row.sdk_session_id,
+        created_at=row.created_at,
+        confirmed_at=row.confirmed_at,
+        completed_at=row.completed_at,
+        documents={d.doc_type: document_of(d) for d in docs},
+    )

@@ -9,26 +9,32 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from simulator.domain.outcomes import Verdict
-from simulator.domain.states import DocumentStatus, Result, Status
+from simulator.domain.states import DocumentStatus, Status
 from simulator.store import tables as t
+from simulator.store import transitions
+from simulator.store.changes import publish
+from simulator.store.jobs import JobStore, add_job
 from simulator.store.outbound import FETCH_REFERENCE, OutboundStore, insert_callbacks, insert_reference_fetch
 from simulator.store.outbound_records import NewCallback
+from simulator.store.partners import PartnerStore
 from simulator.store.records import (
     DocumentRecord,
-    JobRecord,
     SessionRecord,
     SubmissionRecord,
     TransitionRecord,
+    document_of,
+    session_of,
+    submission_of,
 )
 from simulator.store.scenarios import ScenarioStore
 
@@ -45,11 +51,18 @@ class StaleStateError(Exception):
 _CACHE_SIZE = 5_000
 
 
-class Repository(OutboundStore, ScenarioStore):
-    """All SQL, plus a read-through cache of submissions kept in step with every committed write."""
+class Repository(OutboundStore, ScenarioStore, JobStore, PartnerStore):
+    """All SQL, plus a read-through cache of submissions kept in step with every committed write.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    Own writes update the cache as they commit (write-through). Writes of other instances on the same
+    database drop entries (`drop_*`, `forget`) when `simulator.services.coherence` hears of them; the
+    epoch, bumped by every drop, keeps a read that raced a drop from caching what it read.
+    """
+
+    def __init__(self, engine: AsyncEngine, instance_id: str = "local") -> None:
         self.engine = engine
+        self.instance_id = instance_id
+        self._epoch = 0
         self._write_lock = asyncio.Lock()
         self._submissions: OrderedDict[str, SubmissionRecord] = OrderedDict()
         self._sessions: OrderedDict[str, SessionRecord] = OrderedDict()
@@ -59,16 +72,32 @@ class Repository(OutboundStore, ScenarioStore):
         record = self._submissions.get(submission_id)
         if record is not None:
             return record
+        epoch = self._epoch
         record = await self.get_submission(submission_id)
-        if record is not None:
+        if record is not None and epoch == self._epoch:
             # A writer that committed meanwhile has already put a newer record: keep that one.
             record = self._submissions.setdefault(submission_id, record)
             self._trim()
         return record
 
     def forget(self) -> None:
+        """Drop every cached record (a reset, or changes of other instances not known one by one)."""
+        self._epoch += 1
         self._submissions.clear()
         self._sessions.clear()
+        self._script_cache().clear()
+
+    def drop_submission(self, submission_id: str) -> None:
+        self._epoch += 1
+        self._submissions.pop(submission_id, None)
+
+    def drop_session(self, key: str) -> None:
+        self._epoch += 1
+        self._sessions.pop(key, None)
+
+    def drop_script(self, session_key: str) -> None:
+        self._epoch += 1
+        self._script_cache().pop(session_key, None)
 
     def _put(self, record: SubmissionRecord) -> SubmissionRecord:
         self._submissions[record.id] = record
@@ -85,33 +114,6 @@ class Repository(OutboundStore, ScenarioStore):
         """One write transaction; SQLite has one writer, so writers queue here instead of failing."""
         async with self._write_lock, self.engine.begin() as conn:
             yield conn
-
-    # -- meta ---------------------------------------------------------------------------------
-
-    async def get_meta(self, key: str) -> Any:
-        async with self.engine.connect() as conn:
-            return (await conn.execute(select(t.meta.c.value).where(t.meta.c.key == key))).scalar()
-
-    async def set_meta(self, key: str, value: Any) -> None:
-        async with self.write() as conn:
-            await conn.execute(delete(t.meta).where(t.meta.c.key == key))
-            await conn.execute(insert(t.meta).values(key=key, value=value))
-
-    # -- partners -----------------------------------------------------------------------------
-
-    async def upsert_partner(self, client_id: str, config: dict[str, Any], now: float) -> None:
-        async with self.write() as conn:
-            await conn.execute(delete(t.partners).where(t.partners.c.client_id == client_id))
-            await conn.execute(insert(t.partners).values(client_id=client_id, config=config, updated_at=now))
-
-    async def delete_partner(self, client_id: str) -> None:
-        async with self.write() as conn:
-            await conn.execute(delete(t.partners).where(t.partners.c.client_id == client_id))
-
-    async def list_partners(self) -> list[dict[str, Any]]:
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(select(t.partners.c.config).order_by(t.partners.c.client_id))
-            return [dict(r[0]) for r in rows]
 
     # -- partner sessions ---------------------------------------------------------------------
 
@@ -131,7 +133,7 @@ class Repository(OutboundStore, ScenarioStore):
             row = (await conn.execute(select(t.partner_sessions).where(t.partner_sessions.c.key == key))).first()
         if row is None:
             return None
-        record = self._sessions[key] = _session(row)
+        record = self._sessions[key] = session_of(row)
         if len(self._sessions) > _CACHE_SIZE:
             self._sessions.popitem(last=False)
         return record
@@ -143,7 +145,7 @@ class Repository(OutboundStore, ScenarioStore):
         )
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        return _session(row) if row else None
+        return session_of(row) if row else None
 
     async def set_session_scenario(self, key: str, scenario: str, max_attempts: int) -> SessionRecord | None:
         """Script the session's next confirms with `scenario` (the Web SDK page's scripted outcome)."""
@@ -156,9 +158,10 @@ class Repository(OutboundStore, ScenarioStore):
                     .returning(*t.partner_sessions.c)
                 )
             ).first()
+            await publish(conn, self.instance_id, "session", key)
         if row is None:
             return None
-        record = self._sessions[key] = _session(row)
+        record = self._sessions[key] = session_of(row)
         return record
 
     # -- submissions --------------------------------------------------------------------------
@@ -203,7 +206,7 @@ class Repository(OutboundStore, ScenarioStore):
                         for doc_type, ref in document_refs.items()
                     ],
                 )
-                await self._transition(conn, submission_id, session.key, None, Status.INITIATED, now, "presign")
+                await transitions.record(conn, submission_id, session.key, None, Status.INITIATED, now, "presign")
                 record = await self._load(conn, submission_id)
             return self._put(record)
         except IntegrityError as exc:
@@ -229,7 +232,7 @@ class Repository(OutboundStore, ScenarioStore):
                 t.documents.c.uploaded_at,
             ).where(t.documents.c.submission_id == row.id)
         )
-        return _submission(row, docs)
+        return submission_of(row, docs)
 
     async def _load(self, conn: AsyncConnection, submission_id: str) -> SubmissionRecord:
         row = (await conn.execute(select(t.submissions).where(t.submissions.c.id == submission_id))).one()
@@ -256,7 +259,7 @@ class Repository(OutboundStore, ScenarioStore):
             row = (await conn.execute(select(t.documents).where(t.documents.c.reference == reference))).first()
         if row is None:
             return None
-        return _document(row), row.data
+        return document_of(row), row.data
 
     async def store_document(
         self, reference: str, submission_id: str, data: bytes, content_type: str, now: float
@@ -281,6 +284,7 @@ class Repository(OutboundStore, ScenarioStore):
             )
             if result.rowcount != 1:
                 raise StaleStateError(submission_id)
+            await publish(conn, self.instance_id, "sub", submission_id)
             record = await self._load(conn, submission_id)
         return self._put(record)
 
@@ -300,21 +304,23 @@ class Repository(OutboundStore, ScenarioStore):
     ) -> SubmissionRecord:
         """INITIATED -> IN_PROGRESS with its completion job and reference fetch; StaleStateError if not INITIATED."""
         async with self.write() as conn:
-            result = await conn.execute(
-                update(t.submissions)
-                .where(t.submissions.c.id == submission_id, t.submissions.c.status == Status.INITIATED.value)
-                .values(
-                    status=Status.IN_PROGRESS.value,
-                    sdk_session_id=sdk_session_id,
-                    metadata=metadata,
-                    plan=plan,
-                    after_polls=after_polls,
-                    confirmed_at=now,
-                )
+            moved = await transitions.advance(
+                conn,
+                self.instance_id,
+                submission_id,
+                session_key,
+                Status.INITIATED,
+                Status.IN_PROGRESS,
+                now,
+                cause,
+                sdk_session_id=sdk_session_id,
+                metadata=metadata,
+                plan=plan,
+                after_polls=after_polls,
+                confirmed_at=now,
             )
-            if result.rowcount != 1:
+            if not moved:
                 raise StaleStateError(submission_id)
-            await self._transition(conn, submission_id, session_key, Status.INITIATED, Status.IN_PROGRESS, now, cause)
             if reference_url is not None:
                 client_id = (
                     await conn.execute(select(t.submissions.c.client_id).where(t.submissions.c.id == submission_id))
@@ -323,7 +329,9 @@ class Repository(OutboundStore, ScenarioStore):
                     conn, client_id, session_key, submission_id, reference_url, now, reference_job
                 )
             if due_at is not None:
-                await self._add_job(conn, "complete", submission_id, due_at, now)
+                await add_job(conn, "complete", submission_id, due_at, now)
+            if due_at is not None or reference_url is not None:
+                await publish(conn, self.instance_id, "jobs")
             record = await self._load(conn, submission_id)
         return self._put(record)
 
@@ -339,6 +347,7 @@ class Repository(OutboundStore, ScenarioStore):
             polls = result.scalar()
             if polls is None:
                 return None
+            await publish(conn, self.instance_id, "sub", submission_id)
             cached = self._submissions.get(submission_id)
             record = replace(cached, polls=int(polls)) if cached else await self._load(conn, submission_id)
         return self._put(record)
@@ -355,20 +364,23 @@ class Repository(OutboundStore, ScenarioStore):
         """IN_PROGRESS -> COMPLETED | ERROR, with the selfie's document status and the partner callbacks
         (the outbox); StaleStateError otherwise."""
         async with self.write() as conn:
-            result = await conn.execute(
-                update(t.submissions)
-                .where(t.submissions.c.id == submission_id, t.submissions.c.status == Status.IN_PROGRESS.value)
-                .values(
-                    status=verdict.status.value,
-                    result=verdict.result.value if verdict.result else None,
-                    reason_code=verdict.reason_code,
-                    retriable=verdict.retriable,
-                    error_message=verdict.error_message,
-                    reference_reason_code=verdict.reference_reason_code,
-                    completed_at=now,
-                )
+            moved = await transitions.advance(
+                conn,
+                self.instance_id,
+                submission_id,
+                session_key,
+                Status.IN_PROGRESS,
+                verdict.status,
+                now,
+                cause,
+                result=verdict.result.value if verdict.result else None,
+                reason_code=verdict.reason_code,
+                retriable=verdict.retriable,
+                error_message=verdict.error_message,
+                reference_reason_code=verdict.reference_reason_code,
+                completed_at=now,
             )
-            if result.rowcount != 1:
+            if not moved:
                 raise StaleStateError(submission_id)
             await conn.execute(
                 update(t.documents)
@@ -378,8 +390,9 @@ class Repository(OutboundStore, ScenarioStore):
                 )
                 .values(status=verdict.selfie_status.value)
             )
-            await self._transition(conn, submission_id, session_key, Status.IN_PROGRESS, verdict.status, now, cause)
             await insert_callbacks(conn, callbacks, now)
+            if callbacks:
+                await publish(conn, self.instance_id, "jobs")
             await conn.execute(
                 update(t.jobs)
                 .where(t.jobs.c.kind == "complete", t.jobs.c.ref == submission_id, t.jobs.c.state == "pending")
@@ -389,10 +402,8 @@ class Repository(OutboundStore, ScenarioStore):
         return self._put(record)
 
     async def transitions_of(self, session_key: str) -> list[TransitionRecord]:
-        query = select(t.transitions).where(t.transitions.c.session_key == session_key).order_by(t.transitions.c.id)
         async with self.engine.connect() as conn:
-            rows = await conn.execute(query)
-            return [TransitionRecord(r.submission_id, r.from_status, r.to_status, r.at, r.cause) for r in rows]
+            return await transitions.of_session(conn, session_key)
 
     async def submissions_of(self, session_key: str) -> list[SubmissionRecord]:
         query = select(t.submissions.c.id).where(t.submissions.c.session_key == session_key)
@@ -400,180 +411,3 @@ class Repository(OutboundStore, ScenarioStore):
             ids = [r[0] for r in await conn.execute(query.order_by(t.submissions.c.attempt))]
         found = [await self.get_submission(i) for i in ids]
         return [s for s in found if s is not None]
-
-    # -- jobs ---------------------------------------------------------------------------------
-
-    async def due_jobs(self, now: float, limit: int = 100) -> list[JobRecord]:
-        query = (
-            select(t.jobs)
-            .where(t.jobs.c.state == "pending", t.jobs.c.due_at <= now)
-            .order_by(t.jobs.c.due_at, t.jobs.c.id)
-            .limit(limit)
-        )
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(query)
-            return [JobRecord(r.id, r.kind, r.ref, r.due_at, r.attempts, r.payload) for r in rows]
-
-    async def claim_job(self, job_id: int, now: float) -> bool:
-        """Take a pending job for running (one conditional update); False if someone else has it."""
-        async with self.write() as conn:
-            result = await conn.execute(
-                update(t.jobs)
-                .where(t.jobs.c.id == job_id, t.jobs.c.state == "pending")
-                .values(state="running", updated_at=now)
-            )
-        return result.rowcount == 1
-
-    async def requeue_running(self, now: float) -> int:
-        """Jobs a crash left `running` become pending again (their handlers are idempotent)."""
-        async with self.write() as conn:
-            result = await conn.execute(
-                update(t.jobs).where(t.jobs.c.state == "running").values(state="pending", updated_at=now)
-            )
-        return int(result.rowcount or 0)
-
-    async def next_due_at(self) -> float | None:
-        query = select(func.min(t.jobs.c.due_at)).where(t.jobs.c.state == "pending")
-        async with self.engine.connect() as conn:
-            value = (await conn.execute(query)).scalar()
-        return float(value) if value is not None else None
-
-    async def finish_job(self, job_id: int, now: float, state: str = "done", error: str | None = None) -> None:
-        async with self.write() as conn:
-            await conn.execute(
-                update(t.jobs)
-                .where(t.jobs.c.id == job_id)
-                .values(state=state, updated_at=now, last_error=error, attempts=t.jobs.c.attempts + 1)
-            )
-
-    async def retry_job(self, job_id: int, due_at: float, now: float, error: str) -> None:
-        async with self.write() as conn:
-            await conn.execute(
-                update(t.jobs)
-                .where(t.jobs.c.id == job_id)
-                .values(
-                    state="pending", due_at=due_at, updated_at=now, last_error=error, attempts=t.jobs.c.attempts + 1
-                )
-            )
-
-    async def defer_job(self, job_id: int, due_at: float, now: float, note: str) -> None:
-        """Run a job again at `due_at` without spending its retry budget (it did not fail: it waits)."""
-        async with self.write() as conn:
-            await conn.execute(
-                update(t.jobs)
-                .where(t.jobs.c.id == job_id)
-                .values(state="pending", due_at=due_at, updated_at=now, last_error=note)
-            )
-
-    async def fail_job(self, job_id: int, now: float, failures: int, error: str) -> None:
-        """The terminal `failed` state of a job whose retry budget is spent, with its last error."""
-        async with self.write() as conn:
-            await conn.execute(
-                update(t.jobs)
-                .where(t.jobs.c.id == job_id)
-                .values(state="failed", updated_at=now, attempts=failures, last_error=error)
-            )
-
-    async def job_due_at(self, kinds: tuple[str, ...], ref: str) -> float | None:
-        """When the next pending or running job of one of `kinds` for `ref` runs (epoch s); None if none."""
-        query = select(func.min(t.jobs.c.due_at)).where(
-            t.jobs.c.kind.in_(kinds), t.jobs.c.ref == ref, t.jobs.c.state.in_(("pending", "running"))
-        )
-        async with self.engine.connect() as conn:
-            value = (await conn.execute(query)).scalar()
-        return float(value) if value is not None else None
-
-    async def pending_jobs(self, kind: str | None = None) -> int:
-        query = select(func.count()).select_from(t.jobs).where(t.jobs.c.state == "pending")
-        if kind is not None:
-            query = query.where(t.jobs.c.kind == kind)
-        async with self.engine.connect() as conn:
-            return int((await conn.execute(query)).scalar() or 0)
-
-    # -- helpers ------------------------------------------------------------------------------
-
-    async def _transition(
-        self,
-        conn: AsyncConnection,
-        submission_id: str,
-        session_key: str,
-        from_status: Status | None,
-        to_status: Status,
-        now: float,
-        cause: str,
-    ) -> None:
-        await conn.execute(
-            insert(t.transitions).values(
-                submission_id=submission_id,
-                session_key=session_key,
-                from_status=from_status.value if from_status else None,
-                to_status=to_status.value,
-                at=now,
-                cause=cause,
-            )
-        )
-
-    @staticmethod
-    async def _add_job(
-        conn: AsyncConnection,
-        kind: str,
-        ref: str,
-        due_at: float,
-        now: float,
-        payload: dict[str, Any] | None = None,
-    ) -> None:
-        await conn.execute(
-            insert(t.jobs).values(
-                kind=kind,
-                ref=ref,
-                due_at=due_at,
-                state="pending",
-                attempts=0,
-                payload=payload,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-
-
-def _session(row: Row[Any]) -> SessionRecord:
-    return SessionRecord(**{name: getattr(row, name) for name in SessionRecord.__slots__})
-
-
-def _document(row: Row[Any]) -> DocumentRecord:
-    return DocumentRecord(
-        reference=row.reference,
-        submission_id=row.submission_id,
-        doc_type=row.doc_type,
-        status=DocumentStatus(row.status),
-        content_type=row.content_type,
-        size=row.size,
-        uploaded_at=row.uploaded_at,
-    )
-
-
-def _submission(row: Row[Any], docs: Iterable[Any]) -> SubmissionRecord:
-    return SubmissionRecord(
-        id=row.id,
-        session_key=row.session_key,
-        client_id=row.client_id,
-        partner_session_id=row.partner_session_id,
-        attempt=row.attempt,
-        max_attempts=row.max_attempts,
-        submission_type=row.submission_type,
-        flow=row.flow,
-        status=Status(row.status),
-        result=Result(row.result) if row.result else None,
-        reason_code=row.reason_code,
-        retriable=bool(row.retriable),
-        error_message=row.error_message,
-        reference_reason_code=row.reference_reason_code,
-        plan=row.plan,
-        after_polls=row.after_polls,
-        polls=row.polls,
-        sdk_session_id=row.sdk_session_id,
-        created_at=row.created_at,
-        confirmed_at=row.confirmed_at,
-        completed_at=row.completed_at,
-        documents={d.doc_type: _document(d) for d in docs},
-    )

@@ -2,7 +2,8 @@
 
 `ScenarioStore` is mixed into `Repository`, so it shares its one write lock and engine. A session's
 script is read on every faultable vendor call, so it is cached in memory, updated on each write (a
-session key is never reused, so entries of deleted sessions are simply never asked for again).
+session key is never reused, so entries of deleted sessions are simply never asked for again; another
+instance's write drops the entry, see `Repository`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, delete, insert, or_, select, update
+from sqlalchemy import Row, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from simulator.domain.scenario import Behaviour
 from simulator.store import tables as t
+from simulator.store.changes import publish
+from simulator.store.upsert import increment, upsert
 
 ANY_PARTNER = "*"
 _CACHE_SIZE = 5_000  # recent sessions' scripts; memory stays flat over long runs
@@ -56,6 +59,8 @@ class ScenarioStore:
     if TYPE_CHECKING:
         engine: AsyncEngine
 
+        instance_id: str
+
         def write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
     def _script_cache(self) -> OrderedDict[str, SessionScriptRecord]:
@@ -68,20 +73,15 @@ class ScenarioStore:
 
     async def put_binding(self, record: BindingRecord) -> None:
         """Bind (or re-bind) a scenario to a partner session id."""
-        key = (t.scenario_bindings.c.client_id == record.client_id) & (
-            t.scenario_bindings.c.partner_session_id == record.partner_session_id
-        )
+        values = {
+            "client_id": record.client_id,
+            "partner_session_id": record.partner_session_id,
+            "scenario": record.scenario,
+            "script": record.script,
+            "created_at": record.created_at,
+        }
         async with self.write() as conn:
-            await conn.execute(delete(t.scenario_bindings).where(key))
-            await conn.execute(
-                insert(t.scenario_bindings).values(
-                    client_id=record.client_id,
-                    partner_session_id=record.partner_session_id,
-                    scenario=record.scenario,
-                    script=record.script,
-                    created_at=record.created_at,
-                )
-            )
+            await upsert(conn, t.scenario_bindings, values, ["client_id", "partner_session_id"])
 
     async def delete_binding(self, client_id: str, partner_session_id: str) -> int:
         async with self.write() as conn:
@@ -115,19 +115,18 @@ class ScenarioStore:
     # -- the script of each session -----------------------------------------------------------
 
     async def save_session_script(self, record: SessionScriptRecord) -> None:
+        values = {
+            "session_key": record.session_key,
+            "client_id": record.client_id,
+            "partner_session_id": record.partner_session_id,
+            "scenario": record.scenario,
+            "source": record.source,
+            "script": record.behaviour.model_dump(mode="json"),
+            "updated_at": record.updated_at,
+        }
         async with self.write() as conn:
-            await conn.execute(delete(t.session_scripts).where(t.session_scripts.c.session_key == record.session_key))
-            await conn.execute(
-                insert(t.session_scripts).values(
-                    session_key=record.session_key,
-                    client_id=record.client_id,
-                    partner_session_id=record.partner_session_id,
-                    scenario=record.scenario,
-                    source=record.source,
-                    script=record.behaviour.model_dump(mode="json"),
-                    updated_at=record.updated_at,
-                )
-            )
+            await upsert(conn, t.session_scripts, values, ["session_key"])
+            await publish(conn, self.instance_id, "script", record.session_key)
         self._remember_script(record)
 
     async def session_script(self, session_key: str) -> SessionScriptRecord | None:
@@ -158,22 +157,9 @@ class ScenarioStore:
 
     async def count_call(self, client_id: str, partner_session_id: str, endpoint: str) -> int:
         """One more call of `endpoint` in this partner session; its 1-based number."""
-        key = (
-            (t.fault_calls.c.client_id == client_id)
-            & (t.fault_calls.c.partner_session_id == partner_session_id)
-            & (t.fault_calls.c.endpoint == endpoint)
-        )
+        values = {"client_id": client_id, "partner_session_id": partner_session_id, "endpoint": endpoint, "calls": 1}
         async with self.write() as conn:
-            result = await conn.execute(update(t.fault_calls).where(key).values(calls=t.fault_calls.c.calls + 1))
-            if result.rowcount == 0:
-                await conn.execute(
-                    insert(t.fault_calls).values(
-                        client_id=client_id, partner_session_id=partner_session_id, endpoint=endpoint, calls=1
-                    )
-                )
-                return 1
-            calls = (await conn.execute(select(t.fault_calls.c.calls).where(key))).scalar()
-        return int(calls or 0)
+            return await increment(conn, t.fault_calls, values, "calls")
 
     async def session_key_of_document(self, reference: str) -> str | None:
         """The partner session (key) a presigned document reference belongs to."""

@@ -1,4 +1,9 @@
-"""The tables. Times are simulator-clock epoch seconds (REAL)."""
+"""The tables. Times are simulator-clock epoch seconds (REAL), except the wall-clock leases and heartbeats.
+
+Every change to them is an Alembic migration in `simulator.store.migrations` (0001 is the schema of the
+version before migrations). Values a partner sends (partner session id, user ids, SDK session id) are
+unbounded text: the vendor documents no maximum length, so no length can turn a request into a 500.
+"""
 
 from __future__ import annotations
 
@@ -39,10 +44,10 @@ partner_sessions = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("client_id", String(128), nullable=False),
-    Column("partner_session_id", String(256), nullable=False),
-    Column("onboarding_partner", String(256), nullable=False),
-    Column("user_id", String(256), nullable=False),
-    Column("user_id_type", String(256), nullable=False),
+    Column("partner_session_id", Text, nullable=False),
+    Column("onboarding_partner", Text, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("user_id_type", Text, nullable=False),
     Column("flow", String(64), nullable=False),
     Column("source", String(16), nullable=False),
     Column("theme", String(32), nullable=False),
@@ -62,7 +67,7 @@ submissions = Table(
     Column("id", String(64), primary_key=True),
     Column("session_key", String(64), nullable=False),
     Column("client_id", String(128), nullable=False),
-    Column("partner_session_id", String(256), nullable=False),
+    Column("partner_session_id", Text, nullable=False),
     Column("attempt", Integer, nullable=False),
     Column("max_attempts", Integer, nullable=False),
     Column("submission_type", String(64), nullable=False),
@@ -76,7 +81,7 @@ submissions = Table(
     Column("plan", JSON),
     Column("after_polls", Integer),
     Column("polls", Integer, nullable=False, default=0),
-    Column("sdk_session_id", String(256)),
+    Column("sdk_session_id", Text),
     Column("metadata", JSON),
     Column("created_at", Float, nullable=False),
     Column("confirmed_at", Float),
@@ -123,6 +128,8 @@ jobs = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("last_error", Text),
+    Column("owner", String(64)),  # the instance running it (state running)
+    Column("lease_until", Float),  # wall clock: past it, any instance may take the job over
 )
 Index("ix_jobs_due", jobs.c.state, jobs.c.due_at)
 Index("ix_jobs_ref", jobs.c.kind, jobs.c.ref)
@@ -137,7 +144,7 @@ callbacks = Table(
     Column("client_id", String(128), nullable=False),
     Column("session_key", String(64), nullable=False, index=True),
     Column("submission_id", String(64), nullable=False, index=True),
-    Column("partner_session_id", String(256), nullable=False),
+    Column("partner_session_id", Text, nullable=False),
     Column("cause", String(32), nullable=False),
     Column("redelivery_of", String(64)),
     Column("state", String(16), nullable=False),
@@ -208,7 +215,7 @@ journal = Table(
     Column("status", Integer),
     Column("latency_ms", Float, nullable=False),
     Column("client_id", String(128)),
-    Column("partner_session_id", String(256)),
+    Column("partner_session_id", Text),
     Column("session_key", String(64)),
     Column("submission_id", String(64)),
     Column("request_headers", Text),
@@ -239,7 +246,7 @@ scenario_bindings = Table(
     "scenario_bindings",
     metadata,
     Column("client_id", String(128), primary_key=True),  # "*": a session of any partner
-    Column("partner_session_id", String(256), primary_key=True),
+    Column("partner_session_id", Text, primary_key=True),
     Column("scenario", String(128), nullable=False),
     Column("script", JSON),  # an inline behaviour; null: the catalog's scenario of that name
     Column("created_at", Float, nullable=False),
@@ -250,7 +257,7 @@ session_scripts = Table(
     metadata,
     Column("session_key", String(64), primary_key=True),
     Column("client_id", String(128), nullable=False),
-    Column("partner_session_id", String(256), nullable=False),
+    Column("partner_session_id", Text, nullable=False),
     Column("scenario", String(128), nullable=False),
     Column("source", String(32), nullable=False),
     Column("script", JSON, nullable=False),
@@ -261,7 +268,30 @@ fault_calls = Table(
     "fault_calls",
     metadata,
     Column("client_id", String(128), primary_key=True),
-    Column("partner_session_id", String(256), primary_key=True),
+    Column("partner_session_id", Text, primary_key=True),
     Column("endpoint", String(16), primary_key=True),
     Column("calls", Integer, nullable=False),
+)
+
+
+# -- state shared by every instance on the database -------------------------------------------------
+
+clock = Table(
+    "clock",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1: one simulator clock
+    Column("offset_seconds", Float, nullable=False),  # running: simulator time = wall clock + offset
+    Column("frozen_at", Float),  # frozen: simulator time stands here
+)
+
+instances = Table(
+    "instances",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("started_at", Float, nullable=False),  # wall clock
+    Column("heartbeat_at", Float, nullable=False),  # wall clock; stale past the job lease: the instance is gone
+    Column("seeded", Boolean, nullable=False),
+    Column("base_url", Text, nullable=False),
+    Column("host", Text, nullable=False),  # with `pid`: a restart on the same host sees at once that it died
+    Column("pid", Integer, nullable=False),
 )

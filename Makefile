@@ -7,7 +7,7 @@ PORT ?= 8080
 DATABASE ?= onekyc-sim.db
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck clean venv screenshots bench fuzz replay schema image image-check
+.PHONY: run test lint typecheck clean venv screenshots bench bench-compare fuzz replay schema image image-check
 
 venv: $(STAMP)
 
@@ -36,6 +36,11 @@ bench: $(STAMP)  # load on 127.0.0.1 only; BENCH_QUICK=1 for a ~3 min run (see R
 	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || apt-get install -y -qq wrk >/dev/null 2>&1 \
 	  || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python -m bench.run
+
+bench-compare: $(STAMP)  # status polls of this tree against REF (a git ref, default HEAD~1), side by side in one run
+	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || apt-get install -y -qq wrk >/dev/null 2>&1 \
+	  || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || true
+	$(BIN)/python -m bench.compare $(or $(REF),HEAD~1)
 
 screenshots: $(STAMP)  # the README's dashboard and Web SDK screenshots (needs /usr/bin/chromium)
 	$(BIN)/python docs/screenshots/capture.py

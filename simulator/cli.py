@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
 from collections.abc import Collection, Sequence
@@ -137,6 +138,10 @@ def db_upgrade(settings: Settings, flags: Collection[str] = ()) -> int:
         finally:
             await engine.dispose()
 
+    unusable = startup.sqlite_path_problem(settings, flags)
+    if unusable is not None:
+        print(unusable, file=sys.stderr)
+        return 2
     try:
         revision = asyncio.run(run())
     except Exception as exc:
@@ -234,6 +239,10 @@ def serve(settings: Settings, *, access_log: bool = False, flags: Collection[str
 
     from simulator.runtime import preflight
 
+    unusable = startup.sqlite_path_problem(settings, flags)
+    if unusable is not None:
+        print(unusable, file=sys.stderr)
+        return 2
     try:
         refusal = asyncio.run(preflight(settings))
     except Exception as exc:
@@ -267,6 +276,18 @@ def serve(settings: Settings, *, access_log: bool = False, flags: Collection[str
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `onekyc-sim` command: its exit status (0 ok, 1 a failed check or replay, 2 a usage or start-up error)."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`onekyc-sim scenarios list | head`): stop quietly, as Unix tools do. Python's
+        # own flush at exit would raise again, so stdout points at /dev/null from here on.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     completion.autocomplete(parser)
     args = parser.parse_args(argv)

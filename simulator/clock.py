@@ -98,10 +98,22 @@ class ControllableClock:
             listener()
 
 
+MAX_WAIT_SECONDS = 10 * 365 * 86_400
+"""The longest any configured wait may be (a processing delay, a callback delay or retry wait, a URL or token
+lifetime): ten years of simulator time. Larger values are refused where they are given."""
+_LATEST = 253_402_300_799  # 9999-12-31T23:59:59Z, the last instant RFC 3339 can write
+
+
 def iso(ts: float | None) -> str | None:
-    """RFC 3339 UTC with a `Z`, second precision, as the vendor's examples write it."""
+    """RFC 3339 UTC with a `Z`, second precision, as the vendor's examples write it.
+
+    An instant outside years 1970..9999 (only reachable through a database written by hand) is written
+    as the nearest one inside, never raised.
+    """
     if ts is None:
         return None
+    if not 0 <= ts <= _LATEST:  # also False for NaN
+        ts = _LATEST if ts > 0 else 0
     return _iso_seconds(int(ts))
 
 

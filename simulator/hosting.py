@@ -16,8 +16,9 @@ LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost
 
 UNAUTHENTICATED_ADMIN = (
     "refusing to serve /_sim without an admin token on {host} (not a loopback address): anyone who reaches "
-    "it could read every partner's sessions and change them; pass --admin-token TOKEN "
-    "(env ONEKYC_SIM_ADMIN_TOKEN), or --allow-unauthenticated-admin if that is what you want"
+    "it could read and change every partner's sessions.\n"
+    "Pass --admin-token TOKEN (env ONEKYC_SIM_ADMIN_TOKEN), or --allow-unauthenticated-admin if that is what "
+    "you want."
 )
 
 
@@ -33,7 +34,7 @@ def is_loopback_host(host: str) -> bool:
 
 
 def exposure_problem(settings: Settings) -> str | None:
-    """The one-line reason not to start with `settings`, or None; see the module docstring for the rule."""
+    """Why not to start with `settings` and what to do (two lines), or None; the rule is in the module docstring."""
     if is_loopback_host(settings.host) or settings.admin_token or settings.allow_unauthenticated_admin:
         return None
     return UNAUTHENTICATED_ADMIN.format(host=settings.host)

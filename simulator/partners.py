@@ -13,6 +13,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from simulator.clock import MAX_WAIT_SECONDS
+
 SAMPLE_CLIENT_ID = "b31fa508-331c-4e9e-9a60-b0f28c3f7e13"
 SAMPLE_PASS_KEY = "2c7b2893-e49f-4cf3-89e6-1b9c5bf0500b"
 
@@ -65,7 +67,7 @@ class PartnerEndpointConfig(BaseModel):
     url: str | None = None
     auth: EndpointAuth = Field(default_factory=EndpointAuth)
     headers: dict[str, str] = Field(default_factory=dict)
-    timeout_seconds: float = Field(5.0, gt=0)
+    timeout_seconds: float = Field(5.0, gt=0, le=600)
 
     @field_validator("url")
     @classmethod
@@ -86,8 +88,8 @@ class CallbackConfig(PartnerEndpointConfig):
     @field_validator("retry_schedule_seconds")
     @classmethod
     def _non_negative(cls, schedule: list[float] | None) -> list[float] | None:
-        if schedule is not None and any(wait < 0 for wait in schedule):
-            raise ValueError("retry waits must be >= 0 seconds")
+        if schedule is not None and any(not 0 <= wait <= MAX_WAIT_SECONDS for wait in schedule):
+            raise ValueError(f"retry waits must be from 0 to {MAX_WAIT_SECONDS} seconds (ten years)")
         return schedule
 
 

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, NonNegativeFloat, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from simulator.clock import MAX_WAIT_SECONDS
+
 HOST_PATTERN = re.compile(r"^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$", re.IGNORECASE)
 
 
@@ -18,9 +20,14 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ONEKYC_SIM_", extra="forbid")
 
     host: str = Field("127.0.0.1", description="Interface to listen on.")
-    port: int = Field(8080, description="Port of the IAB Gateway (and of the Token Gateway unless token_port).")
+    port: int = Field(
+        8080, ge=0, le=65535, description="Port of the IAB Gateway (and of the Token Gateway unless token_port)."
+    )
     token_port: int | None = Field(
-        None, description="Serve the Token Gateway on a second port too, mirroring the vendor's two hosts."
+        None,
+        ge=0,
+        le=65535,
+        description="Serve the Token Gateway on a second port too, mirroring the vendor's two hosts.",
     )
     database: str = Field("onekyc-sim.db", description="SQLite file path, or a full SQLAlchemy async URL.")
     public_base_url: str | None = Field(
@@ -35,6 +42,7 @@ class Settings(BaseSettings):
     processing_delay_seconds: float = Field(
         2.0,
         ge=0,
+        le=MAX_WAIT_SECONDS,
         description="Default time from confirm to verdict. A scenario attempt's own timing wins: after_seconds "
         "replaces it, after_polls ends processing on the Nth status poll instead.",
     )
@@ -49,13 +57,13 @@ class Settings(BaseSettings):
     image_formats: list[Literal["JPEG", "PNG", "WEBP"]] = Field(
         ["JPEG", "PNG", "WEBP"], min_length=1, description="Image formats accepted for selfies and reference images."
     )
-    upload_url_ttl_seconds: int = Field(600, ge=1, description="Lifetime of a presigned upload URL.")
-    image_url_ttl_seconds: int = Field(432000, ge=1, description="Lifetime of a presigned image URL.")
-    callback_retry_schedule: list[NonNegativeFloat] = Field(
+    upload_url_ttl_seconds: int = Field(600, ge=1, le=604_800, description="Lifetime of a presigned upload URL.")
+    image_url_ttl_seconds: int = Field(432000, ge=1, le=604_800, description="Lifetime of a presigned image URL.")
+    callback_retry_schedule: list[Annotated[NonNegativeFloat, Field(le=MAX_WAIT_SECONDS)]] = Field(
         [10.0, 30.0, 120.0, 600.0, 1800.0],
         description="Seconds to wait before each callback retry (simulator clock); after the last, give up.",
     )
-    reference_timeout_seconds: float = Field(5.0, gt=0, description="Time limit of one reference-image fetch.")
+    reference_timeout_seconds: float = Field(5.0, gt=0, le=600, description="Time limit of one reference-image fetch.")
     reference_max_bytes: int = Field(5 * 1024 * 1024, ge=1, description="Size cap of a fetched reference image.")
     reference_max_redirects: int = Field(3, ge=0, description="Redirects a reference-image fetch follows.")
     scenario_dirs: list[Path] = Field(
@@ -69,9 +77,14 @@ class Settings(BaseSettings):
         5, ge=1, description="Runs a failing job (completion, reference fetch, callback delivery) gets, then it fails."
     )
     job_retry_base_seconds: float = Field(
-        1.0, ge=0, description="Wait before a failed job's first retry (simulator clock); doubled for each next one."
+        1.0,
+        ge=0,
+        le=MAX_WAIT_SECONDS,
+        description="Wait before a failed job's first retry (simulator clock); doubled for each next one.",
     )
-    job_retry_max_seconds: float = Field(300.0, ge=0, description="Longest wait between two runs of a failing job.")
+    job_retry_max_seconds: float = Field(
+        300.0, ge=0, le=MAX_WAIT_SECONDS, description="Longest wait between two runs of a failing job."
+    )
     scheduler_interval_seconds: float = Field(
         0.5, gt=0, description="Longest the scheduler sleeps between looks at the job table."
     )
@@ -170,4 +183,6 @@ class Settings(BaseSettings):
         if self.public_base_url:
             return self.public_base_url.rstrip("/")
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"  # an IPv6 address in a URL (RFC 3986)
         return f"http://{host}:{self.port}"

@@ -24,7 +24,7 @@ from simulator.scenarios.loader import ScenarioFileError
 from simulator.settings import Settings
 
 ENV_PREFIX = "ONEKYC_SIM_"
-FLAGS = {"scenario_dirs": "--scenarios"}  # settings whose flag is not their name
+FLAGS = {"scenario_dirs": "--scenarios", "cors_origins": "--cors-origin"}  # settings whose flag is not their name
 URL_EXAMPLES = (
     "a SQLite file path, sqlite+aiosqlite:///path/to/sim.db or postgresql+asyncpg://user:password@host:5432/db"
 )
@@ -137,6 +137,17 @@ def _sqlite_error(path: Path, reason: str, name: str) -> StartupError:
         f"cannot open the SQLite database {path}: {reason}.",
         f"Check that {path.parent} is writable, or give another file with {name}.",
     )
+
+
+def sqlite_path_problem(settings: Settings, flags: Collection[str]) -> StartupError | None:
+    """Why the SQLite file of `settings` cannot be opened, told before the driver tries (a path that is a
+    directory, or whose directory is missing); None for another database or a path that may work."""
+    path = _sqlite_path(settings.database)
+    if path is None or str(path) == ":memory:":
+        return None
+    if path.is_dir() or not path.parent.is_dir():
+        return _sqlite_error(path, "", option_name("database", flags))
+    return None
 
 
 def database_error(exc: BaseException, settings: Settings, flags: Collection[str]) -> StartupError | None:

@@ -127,11 +127,13 @@ def start_child(
     env: dict[str, str] | None = None,
     timeout: float = 30.0,
     log_path: Path | None = None,
+    cwd: Path | None = None,
 ) -> ChildSimulator:
     """`onekyc-sim serve` as a child process; returns once it logged that it is ready.
 
     `log_path`, when given, receives every line the child writes to stderr (its JSON log), kept for
-    after-the-fact reading (the benchmark keeps it beside its results). Raises RuntimeError when the child
+    after-the-fact reading (the benchmark keeps it beside its results). `cwd` runs the `simulator` package of
+    another checkout (`python -m` imports from the working directory first). Raises RuntimeError when the child
     exits or stays silent for `timeout` seconds before it is ready.
     """
     port = port or free_port()
@@ -156,6 +158,7 @@ def start_child(
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, **(env or {})},
+        cwd=cwd,
     )
     lines: queue.Queue[str | None] = queue.Queue()
     started = threading.Event()

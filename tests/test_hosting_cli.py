@@ -14,10 +14,10 @@ def test_non_loopback_without_admin_token_refuses_to_start(
 ) -> None:
     code = main(["serve", "--host", "0.0.0.0", "--port", "0", "--database", f"{tmp_path}/sim.db"])
     assert code == 2
-    [line] = capsys.readouterr().err.strip().splitlines()
+    line, remedy = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("onekyc-sim: refusing to serve /_sim without an admin token on 0.0.0.0")
-    assert "--admin-token" in line
-    assert "--allow-unauthenticated-admin" in line
+    assert "--admin-token" in remedy
+    assert "--allow-unauthenticated-admin" in remedy
 
 
 @pytest.mark.parametrize(

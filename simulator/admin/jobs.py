@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from simulator.admin.tenancy import require_admin
 from simulator.errors import ErrorDialect
 from simulator.gateway.http import json_response, vendor_endpoint
 from simulator.services.container import Services
@@ -28,14 +29,16 @@ class JobsQuery(QueryModel):
     """Filters of the job listing; the latest `limit` (default 100) matching jobs, newest first."""
 
     state: Literal["pending", "running", "done", "failed"] | None = None
-    kind: Literal["complete", "fetch_reference", "deliver_callback"] | None = None
+    kind: Literal["complete", "fetch_reference", "ask_reference_image", "deliver_callback"] | None = None
     ref: str | None = None
     limit: Annotated[WholeNumber, Field(ge=1, le=LIMIT_MAX)] = 100
 
 
 @vendor_endpoint(ADMIN)
 async def list_jobs(request: Request, svc: Services) -> Response:
-    """Jobs matching every given filter (state, kind, ref), newest first, with counts per state."""
+    """Jobs matching every given filter (state, kind, ref), newest first, with counts per state (admin only:
+    the table is shared by every partner)."""
+    require_admin(request, "The job table")
     query = parse(JobsQuery, dict(request.query_params), "The query")
     found = await jobs_view.list_jobs(svc.repo, state=query.state, kind=query.kind, ref=query.ref, limit=query.limit)
     counts = await jobs_view.count_by_state(svc.repo)

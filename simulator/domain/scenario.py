@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from simulator.clock import MAX_WAIT_SECONDS
 from simulator.domain.faults import Endpoint, documented_error, documented_statuses, gateway_body
 from simulator.domain.outcomes import Outcome
 
@@ -47,6 +48,7 @@ class CallbackBehaviour(Model):
     delay_seconds: float = Field(
         0,
         ge=0,
+        le=MAX_WAIT_SECONDS,
         description="Send the first delivery this many seconds (simulator clock) after the verdict. A delay "
         "longer than the next attempt's makes callbacks arrive out of order across attempts.",
     )
@@ -74,6 +76,7 @@ class AttemptScript(Model):
     after_seconds: float | None = Field(
         None,
         ge=0,
+        le=MAX_WAIT_SECONDS,
         description="Processing ends this many seconds (simulator clock) after confirm, whatever "
         "--processing-delay-seconds says.",
     )
@@ -207,6 +210,7 @@ class Behaviour(Model):
     user_token_lifetime_seconds: int | None = Field(
         None,
         ge=1,
+        le=MAX_WAIT_SECONDS,
         description="Lifetime of the user token Initiate Flow returns (default 5184000): a short one expires "
         "mid-flow, on the simulator clock.",
     )

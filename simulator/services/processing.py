@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from simulator.domain.outcomes import Outcome, verdict_for
 from simulator.domain.states import Status
 from simulator.services import callbacks, reference
+from simulator.store.errors import StaleStateError
 from simulator.store.records import JobRecord, SubmissionRecord
-from simulator.store.repository import StaleStateError
 
 if TYPE_CHECKING:
     from simulator.jobs.scheduler import JobHandler

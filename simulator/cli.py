@@ -167,6 +167,22 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _seeded_refusal(settings: Settings) -> str | None:
+    """Why a seeded instance must not start on this database (another instance serves it), in one line.
+
+    (The app's start checks it again, for instances started at the same moment, and for an unseeded
+    instance joining a seeded one.)
+    """
+    import asyncio
+
+    from simulator.runtime import preflight
+
+    try:
+        return asyncio.run(preflight(settings))
+    except Exception as exc:
+        return f"cannot open the database {settings.database}: {exc}"
+
+
 def serve(settings: Settings, *, access_log: bool = False) -> int:
     import uvicorn
 
@@ -189,16 +205,7 @@ def serve(settings: Settings, *, access_log: bool = False) -> int:
             file=sys.stderr,
         )
         return 2
-    import asyncio
-
-    from simulator.runtime import preflight
-
-    try:
-        refusal = asyncio.run(preflight(settings))
-    except Exception as exc:
-        print(f"onekyc-sim: cannot open the database {settings.database}: {exc}", file=sys.stderr)
-        return 2
-    if refusal is not None:
+    if settings.seed is not None and (refusal := _seeded_refusal(settings)) is not None:
         print(f"onekyc-sim: {refusal}", file=sys.stderr)
         return 2
     config = uvicorn.Config(

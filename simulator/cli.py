@@ -218,6 +218,19 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _seeded_refusal(settings: Settings) -> str | None:
+    """Why a seeded instance must not start on this database (another instance serves it), in one line.
+
+    (The app's start checks it again, for instances started at the same moment, and for an unseeded
+    instance joining a seeded one.) Raises what opening the database raised.
+    """
+    import asyncio
+
+    from simulator.runtime import preflight
+
+    return asyncio.run(preflight(settings))
+
+
 def serve(settings: Settings, *, access_log: bool = False, flags: Collection[str] = ()) -> int:
     """Serve until stopped; 2 (after two lines on stderr) when a start-up failure of the user's stops it."""
     import uvicorn
@@ -235,16 +248,12 @@ def serve(settings: Settings, *, access_log: bool = False, flags: Collection[str
     except PartnersConfigError as exc:
         print(startup.config_error(exc, flags), file=sys.stderr)
         return 2
-    import asyncio
-
-    from simulator.runtime import preflight
-
     unusable = startup.sqlite_path_problem(settings, flags)
     if unusable is not None:
         print(unusable, file=sys.stderr)
         return 2
     try:
-        refusal = asyncio.run(preflight(settings))
+        refusal = _seeded_refusal(settings) if settings.seed is not None else None
     except Exception as exc:
         explained = startup.explain(exc, settings, flags)
         if explained is None:

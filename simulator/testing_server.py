@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,4 +196,18 @@ def start_child(
         if READY_MARKER in line:
             started.set()
             break
+    _wait_until_accepting(port, timeout)
     return ChildSimulator(process, f"http://127.0.0.1:{port}", port, str(database), pump_thread)
+
+
+def _wait_until_accepting(port: int, timeout: float) -> None:
+    """The ready line is logged just before the server listens: wait until a connection is accepted."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the simulator logged ready but accepted nothing within {timeout} s") from None
+            time.sleep(0.01)

@@ -71,3 +71,22 @@ async def test_an_instance_whose_listener_died_still_sees_changes_within_a_secon
         return bool((await b.http.get(url)).json()["callback"]["url"] == "http://127.0.0.1:9/late")
 
     await _within_a_second(b_has_the_callback)
+
+
+@pytest.mark.postgres
+async def test_partners_registered_at_once_on_two_instances_all_count_as_runtime_changes(
+    sim_factory: SimFactory, settings: Settings, postgres_url: str
+) -> None:
+    on_postgres = settings.model_copy(update={"database": postgres_url})
+    a: Sim = await sim_factory(on_postgres)
+    b: Sim = await sim_factory(on_postgres)
+    names = [f"partner-{i}" for i in range(12)]
+    answers = await asyncio.gather(
+        *(
+            (a if i % 2 else b).http.put(f"/_sim/partners/{name}", json={"pass_key": "x"})
+            for i, name in enumerate(names)
+        )
+    )
+    assert [r.status_code for r in answers] == [201] * len(names)
+    runtime = await a.services.repo.get_meta("partners.runtime")
+    assert set(names) <= set(runtime)

@@ -16,8 +16,8 @@ from simulator.errors import BadRequest, Conflict, NotFound
 from simulator.services.container import Services
 from simulator.services.processing import complete_submission
 from simulator.store import control as store
+from simulator.store.errors import StaleStateError
 from simulator.store.records import SubmissionRecord
-from simulator.store.repository import StaleStateError
 from simulator.tokens import TokenClaims
 
 FORCED_CAUSE = "force"

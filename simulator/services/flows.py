@@ -25,9 +25,9 @@ from simulator.services.container import Services
 from simulator.services.payloads import selfie_url
 from simulator.services.processing import complete_submission
 from simulator.services.storage import ObjectKey
+from simulator.store.errors import DuplicateError, StaleStateError
 from simulator.store.outbound import FETCH_REFERENCE
 from simulator.store.records import SessionRecord, SubmissionRecord
-from simulator.store.repository import DuplicateError, StaleStateError
 from simulator.tokens import IssuedToken, TokenClaims
 
 USER_TOKEN_LIFETIME = 5_184_000

@@ -65,9 +65,7 @@ def partner_of(svc: Services, client_id: str) -> Partner:
 
 async def _save(svc: Services, partner: Partner) -> Partner:
     await svc.repo.upsert_partner(partner.client_id, partner.model_dump(mode="json"), svc.clock.now())
-    runtime = set(await svc.repo.get_meta(RUNTIME_KEY) or [])
-    if partner.client_id not in runtime:
-        await svc.repo.set_meta(RUNTIME_KEY, sorted(runtime | {partner.client_id}))
+    await svc.repo.change_meta_set(RUNTIME_KEY, add=partner.client_id)
     svc.partners[partner.client_id] = partner
     return partner
 
@@ -114,8 +112,7 @@ async def _patch_endpoint(svc: Services, client_id: str, field: str, body: dict[
 async def forget_partner(svc: Services, client_id: str) -> Partner | None:
     """Drop the runtime change of `client_id`: the config file's version again, or no partner at all."""
     partner_of(svc, client_id)
-    runtime = set(await svc.repo.get_meta(RUNTIME_KEY) or [])
-    await svc.repo.set_meta(RUNTIME_KEY, sorted(runtime - {client_id}))
+    await svc.repo.change_meta_set(RUNTIME_KEY, remove=client_id)
     original = {p.client_id: p for p in load_partners(svc.settings.config)}.get(client_id)
     if original is None:
         await svc.repo.delete_partner(client_id)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from simulator.errors import Conflict, PayloadTooLarge, StorageError, Unprocessable
 from simulator.services.images import Verdict, check_image, upload_limits
 from simulator.services.storage import ObjectKey
-from simulator.store.repository import StaleStateError
+from simulator.store.errors import StaleStateError
 
 if TYPE_CHECKING:
     from simulator.services.container import Services

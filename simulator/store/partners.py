@@ -8,12 +8,12 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from simulator.store import tables as t
 from simulator.store.changes import publish
-from simulator.store.upsert import upsert
+from simulator.store.upsert import insert_or_ignore, upsert
 
 
 class PartnerStore:
@@ -34,6 +34,20 @@ class PartnerStore:
     async def set_meta(self, key: str, value: Any) -> None:
         async with self.write() as conn:
             await upsert(conn, t.meta, {"key": key, "value": value}, ["key"])
+
+    async def change_meta_set(self, key: str, add: str | None = None, remove: str | None = None) -> None:
+        """Add `add` to / remove `remove` from the sorted list of strings at `key`, atomically: the row is
+        locked for the read-modify-write (`FOR UPDATE` on PostgreSQL; SQLite has one writer)."""
+        m = t.meta.c
+        async with self.write() as conn:
+            await insert_or_ignore(conn, t.meta, {"key": key, "value": []})
+            current = (await conn.execute(select(m.value).where(m.key == key).with_for_update())).scalar()
+            values = set(current or [])
+            if add is not None:
+                values.add(add)
+            if remove is not None:
+                values.discard(remove)
+            await conn.execute(update(t.meta).where(m.key == key).values(value=sorted(values)))
 
     # -- partners -----------------------------------------------------------------------------
 

@@ -1,8 +1,12 @@
-"""The repository: every statement the simulator runs. One write transaction at a time.
+"""The repository: the one object services reach the store through, composed of one store per thing.
 
-State transitions are single conditional updates (`... WHERE status = expected`) with their
-transition row and follow-up job written in the same transaction, so concurrent requests cannot
-corrupt a submission and a crash loses nothing that was acknowledged.
+Sessions (`store.sessions`), jobs (`store.jobs`), partners and meta (`store.partners`), callbacks and
+reference fetches (`store.outbound`), scenarios (`store.scenarios`) are mixed in; the journal has its own
+`store.journal_repo`. This module owns what they share (the engine, the write transaction, the caches
+and their invalidation) and the submissions with their documents, whose every status move goes through
+`store.transitions.advance`: one conditional update with its transition row and follow-up job in the
+same transaction, so concurrent requests (on any instance) cannot corrupt a submission and a crash loses
+nothing that was acknowledged.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from simulator.domain.states import DocumentStatus, Status
 from simulator.store import tables as t
 from simulator.store import transitions
 from simulator.store.changes import publish
+from simulator.store.errors import DuplicateError, StaleStateError
 from simulator.store.jobs import JobStore, add_job
 from simulator.store.outbound import FETCH_REFERENCE, OutboundStore, insert_callbacks, insert_reference_fetch
 from simulator.store.outbound_records import NewCallback
@@ -33,25 +38,16 @@ from simulator.store.records import (
     SubmissionRecord,
     TransitionRecord,
     document_of,
-    session_of,
     submission_of,
 )
 from simulator.store.scenarios import ScenarioStore
-
-
-class DuplicateError(Exception):
-    """A unique key already exists."""
-
-
-class StaleStateError(Exception):
-    """A conditional update matched no row: the state changed under us."""
-
+from simulator.store.sessions import SessionStore
 
 # Records of recent sessions and submissions (the status hot path); ~12 KB a flow, so bounded low.
 _CACHE_SIZE = 5_000
 
 
-class Repository(OutboundStore, ScenarioStore, JobStore, PartnerStore):
+class Repository(SessionStore, OutboundStore, ScenarioStore, JobStore, PartnerStore):
     """All SQL, plus a read-through cache of submissions kept in step with every committed write.
 
     Own writes update the cache as they commit (write-through). Writes of other instances on the same
@@ -114,55 +110,6 @@ class Repository(OutboundStore, ScenarioStore, JobStore, PartnerStore):
         """One write transaction; SQLite has one writer, so writers queue here instead of failing."""
         async with self._write_lock, self.engine.begin() as conn:
             yield conn
-
-    # -- partner sessions ---------------------------------------------------------------------
-
-    async def create_session(self, record: SessionRecord) -> None:
-        values = {name: getattr(record, name) for name in t.partner_sessions.c.keys()}  # noqa: SIM118 (a column collection, not a dict)
-        try:
-            async with self.write() as conn:
-                await conn.execute(insert(t.partner_sessions).values(**values))
-        except IntegrityError as exc:
-            raise DuplicateError(record.partner_session_id) from exc
-
-    async def get_session(self, key: str) -> SessionRecord | None:
-        cached = self._sessions.get(key)
-        if cached is not None:
-            return cached
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(select(t.partner_sessions).where(t.partner_sessions.c.key == key))).first()
-        if row is None:
-            return None
-        record = self._sessions[key] = session_of(row)
-        if len(self._sessions) > _CACHE_SIZE:
-            self._sessions.popitem(last=False)
-        return record
-
-    async def find_session(self, client_id: str, partner_session_id: str) -> SessionRecord | None:
-        query = select(t.partner_sessions).where(
-            t.partner_sessions.c.client_id == client_id,
-            t.partner_sessions.c.partner_session_id == partner_session_id,
-        )
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(query)).first()
-        return session_of(row) if row else None
-
-    async def set_session_scenario(self, key: str, scenario: str, max_attempts: int) -> SessionRecord | None:
-        """Script the session's next confirms with `scenario` (the Web SDK page's scripted outcome)."""
-        async with self.write() as conn:
-            row = (
-                await conn.execute(
-                    update(t.partner_sessions)
-                    .where(t.partner_sessions.c.key == key)
-                    .values(scenario=scenario, max_attempts=max_attempts)
-                    .returning(*t.partner_sessions.c)
-                )
-            ).first()
-            await publish(conn, self.instance_id, "session", key)
-        if row is None:
-            return None
-        record = self._sessions[key] = session_of(row)
-        return record
 
     # -- submissions --------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simulator.clock import MAX_WAIT_SECONDS
+from simulator.domain.scenario import HeaderName, HeaderValue
 
 SAMPLE_CLIENT_ID = "b31fa508-331c-4e9e-9a60-b0f28c3f7e13"
 SAMPLE_PASS_KEY = "2c7b2893-e49f-4cf3-89e6-1b9c5bf0500b"
@@ -66,7 +67,9 @@ class PartnerEndpointConfig(BaseModel):
 
     url: str | None = None
     auth: EndpointAuth = Field(default_factory=EndpointAuth)
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[HeaderName, HeaderValue] = Field(
+        default_factory=dict, max_length=20, description="Extra request headers (RFC 9110 names, printable values)."
+    )
     timeout_seconds: float = Field(5.0, gt=0, le=600)
 
     @field_validator("url")

@@ -95,3 +95,11 @@ def test_output_piped_into_head_ends_quietly() -> None:
     assert result.stdout.strip()
     assert "Traceback" not in result.stderr, result.stderr
     assert "BrokenPipeError" not in result.stderr
+
+
+async def test_a_callback_header_that_http_cannot_carry_is_refused(sim: Sim) -> None:
+    for headers in ({"x\nbad": "y"}, {"x-ok": "line\r\nInjected: 1"}):
+        response = await sim.http.patch(
+            f"/_sim/partners/{SAMPLE_CLIENT_ID}/callback", json={"url": "http://127.0.0.1:9/cb", "headers": headers}
+        )
+        assert response.status_code == 400, response.text

@@ -159,6 +159,21 @@ async def test_cors_answers_only_the_configured_origins_and_never_sim(cors_sim: 
     assert "access-control-allow-origin" not in admin_preflight.headers
 
 
+async def test_a_refused_preflight_answers_the_vendor_envelope(cors_sim: Sim) -> None:
+    path = "/coe-partner/v1/initiate-flow"
+    for headers in (
+        _preflight("DELETE", "content-type"),
+        _preflight("POST", "x-foo"),
+        {**_preflight("POST", "content-type"), "origin": "http://evil.example"},
+    ):
+        response = await cors_sim.http.options(path, headers=headers)
+        assert response.status_code == 400, response.text
+        assert response.json() == {
+            "success": False,
+            "errors": [{"code": "400", "cause": "CORS_PREFLIGHT_REJECTED"}],
+        }
+
+
 def test_cors_origins_come_from_the_flag_or_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     args = build_parser().parse_args(
         ["serve", "--cors-origin", "http://a.test", "--cors-origin", "https://b.test:8443/"]

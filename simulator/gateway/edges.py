@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -77,6 +78,21 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+class _EnvelopedCors(CORSMiddleware):
+    """Starlette's CORS whose refused preflight (origin, method or header not allowed) answers 400 in the
+    vendor envelope, `CORS_PREFLIGHT_REJECTED`, with the same CORS headers, instead of plain text."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        refused = error_response(VendorError("400", "CORS_PREFLIGHT_REJECTED", status=400))
+        for name, value in response.headers.items():
+            if name.lower() not in ("content-type", "content-length"):
+                refused.headers[name] = value
+        return refused
+
+
 class VendorCors:
     """CORS for browser front ends on other origins: Starlette's `CORSMiddleware` on the vendor and
     storage paths when `origins` is non-empty; every request passes untouched otherwise.
@@ -89,7 +105,7 @@ class VendorCors:
         self.app = app
         self.cors: ASGIApp | None = None
         if origins:
-            self.cors = CORSMiddleware(
+            self.cors = _EnvelopedCors(
                 app,
                 allow_origins=list(origins),
                 allow_methods=CORS_METHODS,

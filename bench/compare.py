@@ -19,13 +19,14 @@ from pathlib import Path
 from bench.seed import seed_in_progress
 from bench.servers import ROOT, ensure_alive
 from bench.wrk import LoadResult, run_wrk, wrk_path
+from simulator.clock import MAX_WAIT_SECONDS
 from simulator.testing_server import ChildSimulator, start_child
 
 
 def _start(tree: Path, work: Path, name: str, logs: Path) -> ChildSimulator:
     return start_child(
         work / f"{name}.db",
-        extra_args=["--processing-delay-seconds", "1000000000"],
+        extra_args=["--processing-delay-seconds", str(MAX_WAIT_SECONDS)],
         timeout=60,
         log_path=logs / f"compare-{name}.log",
         cwd=tree,

@@ -33,6 +33,7 @@ from bench.report import Goal, print_report
 from bench.seed import seed_in_progress
 from bench.servers import FloorServer, ensure_alive, rss_mb, start_floor, start_simulator
 from bench.wrk import LoadResult, run_wrk, wrk_path
+from simulator.clock import MAX_WAIT_SECONDS
 
 HERE = Path(__file__).resolve().parent
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
@@ -66,7 +67,7 @@ def _floor(floor: FloorServer, connections: int, seconds: int) -> LoadResult:
 def status_phase(cfg: BenchConfig, work: Path, floor: FloorServer) -> dict[str, Any]:
     """Status polls and the soak against one server whose submissions never finish processing."""
     sim, ready_seconds = start_simulator(
-        cfg.logs, "simulator-status", work / "poll.db", "--processing-delay-seconds", "1000000000"
+        cfg.logs, "simulator-status", work / "poll.db", "--processing-delay-seconds", str(MAX_WAIT_SECONDS)
     )
     log = cfg.logs / "simulator-status.log"
     try:

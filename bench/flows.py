@@ -42,6 +42,11 @@ class Pacing:
     poll_ms: int
     seconds: int
 
+    @property
+    def warmup(self) -> int:
+        """Seconds of unmeasured flows first: every user past its first flow (their first requests queue)."""
+        return max(5, self.seconds // 2)
+
 
 def _partners_file(work: Path, callback_url: str) -> Path:
     partner = sample_partner().model_dump(mode="json")
@@ -97,7 +102,7 @@ def same_flow_floor(work: Path, logs: Path, pacing: Pacing) -> dict[str, Any]:
     selfie.write_bytes(sample_jpeg())
     floor = start_same_flow(logs, work / "same-flow.db")
     try:
-        _paced(floor.base_url, pacing, 3, selfie, "floor-warm")
+        _paced(floor.base_url, pacing, pacing.warmup, selfie, "floor-warm")
         before = cpu_seconds(floor.process.pid)
         result = _paced(floor.base_url, pacing, pacing.seconds, selfie, "floor")
         ensure_alive(floor.process, floor.log)
@@ -121,7 +126,7 @@ def run(work: Path, logs: Path, pacing: Pacing, total_flows: int) -> dict[str, A
             pid = sim.process.pid
             rss_ready = rss_mb(pid)
             with RssSampler(pid) as sampler:
-                warm = _paced(sim.base_url, pacing, 3, selfie, "warm")
+                warm = _paced(sim.base_url, pacing, pacing.warmup, selfie, "warm")
                 ensure_alive(sim.process, log)
                 since = time.time()
                 before = cpu_seconds(pid)

@@ -47,8 +47,8 @@ def _env_int(name: str, default: int, quick: int) -> int:
 class BenchConfig:
     """Every knob of one run; BENCH_QUICK=1 picks the short defaults (about 3 minutes in all)."""
 
-    seconds: int = field(default_factory=lambda: _env_int("BENCH_SECONDS", 15, 10))
-    soak_seconds: int = field(default_factory=lambda: _env_int("BENCH_SOAK_SECONDS", 60, 10))
+    seconds: int = field(default_factory=lambda: _env_int("BENCH_SECONDS", 20, 20))
+    soak_seconds: int = field(default_factory=lambda: _env_int("BENCH_SOAK_SECONDS", 60, 5))
     soak_sessions: int = field(default_factory=lambda: _env_int("BENCH_SOAK_SESSIONS", 2000, 300))
     users: int = field(default_factory=lambda: _env_int("BENCH_USERS", 400, 400))
     poll_ms: int = field(default_factory=lambda: _env_int("BENCH_POLL_MS", 500, 500))

@@ -30,7 +30,7 @@ from simulator.gateway.journal_middleware import JournalMiddleware
 from simulator.home import routes as home_routes
 from simulator.runtime import open_services
 from simulator.services.container import Services
-from simulator.settings import Settings
+from simulator.settings import Settings, hide_password
 from simulator.webapp import routes as web_sdk_routes
 
 log = logging.getLogger("simulator.app")
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                 "simulator ready",
                 extra={
                     "baseUrl": settings.base_url,
-                    "database": settings.database_url,
+                    "database": hide_password(settings.database_url),
                     "seed": settings.seed,
                 },
             )

@@ -146,9 +146,9 @@ def db_upgrade(settings: Settings, flags: Collection[str] = ()) -> int:
         revision = asyncio.run(run())
     except Exception as exc:
         explained = startup.explain(exc, settings, flags)
-        print(explained or f"onekyc-sim: cannot upgrade {settings.database}: {exc}", file=sys.stderr)
+        print(explained or f"onekyc-sim: cannot upgrade {settings.shown_database}: {exc}", file=sys.stderr)
         return 2
-    print(f"onekyc-sim: database {settings.database} is at schema revision {revision}")
+    print(f"onekyc-sim: database {settings.shown_database} is at schema revision {revision}")
     return 0
 
 

@@ -49,3 +49,10 @@ class IdFactory:
 def instance_id() -> str:
     """A new id for one running instance (never seeded: two instances must never share one)."""
     return uuid.uuid4().hex
+
+
+MAX_PARTNER_ID_CHARS = 512
+"""The longest id a partner may send in a header (`x-partner-session-id`, `x-partner-user-id`, …), in
+characters. The vendor documents no limit; the simulator stores these ids in indexed columns, and a
+PostgreSQL btree index entry holds at most 2 704 bytes (512 characters of 4-byte UTF-8 and the client id
+fit). A longer one is the endpoint's 400 `<HEADER>_TOO_LONG`, on SQLite and PostgreSQL alike."""

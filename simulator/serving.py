@@ -69,7 +69,7 @@ def run(config: uvicorn.Config, sockets: list[socket.socket], settings: Settings
     def announce() -> None:
         from simulator import __version__
 
-        where = f"{settings.base_url} (database {settings.database})"
+        where = f"{settings.base_url} (database {settings.shown_database})"
         print(f"onekyc-sim {__version__} serving on {where}", file=sys.stderr)
 
     server = Server(config, announce=announce)

@@ -16,6 +16,17 @@ from simulator.clock import MAX_WAIT_SECONDS
 HOST_PATTERN = re.compile(r"^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$", re.IGNORECASE)
 
 
+def hide_password(database: str) -> str:
+    """`database` as it may be printed or logged: a URL's password replaced by `***`."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(database).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return re.sub(r"(://[^:/@]*:).*@", r"\1***@", database)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ONEKYC_SIM_", extra="forbid")
 
@@ -177,6 +188,11 @@ class Settings(BaseSettings):
         # aiosqlite, the project's fixed choice. `sqlite+inline:///PATH` opts in to in-place SQLite calls
         # (simulator.store.inline_sqlite), measured faster under heavy write load.
         return f"sqlite+aiosqlite:///{Path(self.database).expanduser()}"
+
+    @property
+    def shown_database(self) -> str:
+        """The database setting as it may be printed or logged (no password)."""
+        return hide_password(self.database)
 
     @property
     def base_url(self) -> str:

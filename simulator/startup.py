@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from simulator.partners import PartnersConfigError
 from simulator.scenarios.loader import ScenarioFileError
-from simulator.settings import Settings
+from simulator.settings import Settings, hide_password
 
 ENV_PREFIX = "ONEKYC_SIM_"
 FLAGS = {"scenario_dirs": "--scenarios", "cors_origins": "--cors-origin"}  # settings whose flag is not their name
@@ -101,10 +101,7 @@ def listen_error(exc: OSError, host: str, port: int, field: str, flags: Collecti
 
 
 def _shown_url(database: str) -> str:
-    try:
-        return make_url(database).render_as_string(hide_password=True)
-    except (sa_exc.ArgumentError, ValueError):
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", database)
+    return hide_password(database)
 
 
 def _sqlite_path(database: str) -> Path | None:
@@ -166,6 +163,11 @@ def database_error(exc: BaseException, settings: Settings, flags: Collection[str
             f"{name} {shown!r} needs the Python driver {exc.name!r}, which is not installed.",
             f"Install it (pip install {exc.name}), or give {URL_EXAMPLES}.",
         )
+    if isinstance(exc, TypeError) and "unexpected keyword argument" in str(exc):
+        return StartupError(
+            f"{name} {shown!r} has a query parameter the driver does not take ({exc}).",
+            "asyncpg takes ?ssl=require (not libpq's ?sslmode=); drop the other parameters.",
+        )
     if isinstance(exc, sa_exc.InvalidRequestError) and "async" in str(exc):
         return StartupError(f"{name} {shown!r} names a driver that is not asyncio-based.", f"Give {URL_EXAMPLES}.")
     path = _sqlite_path(settings.database)
@@ -194,4 +196,9 @@ def explain(exc: BaseException, settings: Settings, flags: Collection[str]) -> S
         return config_error(exc, flags)
     if isinstance(exc, ScenarioFileError):
         return scenarios_error(exc, flags)
+    from simulator.runtime import SeededInstancesError
+
+    if isinstance(exc, SeededInstancesError):
+        problem, _, remedy = str(exc).partition(": seeded instances")
+        return StartupError(problem, f"Seeded instances{remedy}.")
     return database_error(exc, settings, flags)

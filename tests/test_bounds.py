@@ -103,3 +103,31 @@ async def test_a_callback_header_that_http_cannot_carry_is_refused(sim: Sim) -> 
             f"/_sim/partners/{SAMPLE_CLIENT_ID}/callback", json={"url": "http://127.0.0.1:9/cb", "headers": headers}
         )
         assert response.status_code == 400, response.text
+
+
+@pytest.mark.both_databases
+async def test_a_partner_session_id_past_512_characters_is_a_400_on_both_databases(sim: Sim) -> None:
+    vendor = sim.vendor()
+    fits = await vendor.initiate("a" * 512)
+    assert fits.status_code == 200, fits.text
+    too_long = await vendor.initiate("b" * 3000)
+    assert too_long.status_code == 400, too_long.text
+    assert too_long.json()["errors"][0]["cause"] == "X_PARTNER_SESSION_ID_TOO_LONG"
+    # The refused request is journaled (its id cut to fit the index), and so is everything after it.
+    await vendor.initiate("after-the-long-one")
+    listed = (await sim.http.get("/_sim/requests", params={"path": "/coe-partner/v1/initiate-flow"})).json()
+    assert listed["count"] == 3
+
+
+def test_a_database_password_is_never_printed() -> None:
+    shown = Settings(database="postgresql+asyncpg://sim:s3cr3t@127.0.0.1:5432/onekyc").shown_database
+    assert "s3cr3t" not in shown
+    assert shown == "postgresql+asyncpg://sim:***@127.0.0.1:5432/onekyc"
+    assert Settings(database="/tmp/sim.db").shown_database == "/tmp/sim.db"
+
+
+def test_a_libpq_only_url_parameter_is_two_lines() -> None:
+    problem, remedy = two_lines(serve("--database", "postgresql+asyncpg://sim:pw@127.0.0.1:9/onekyc?sslmode=require"))
+    assert "sslmode" in problem
+    assert "pw" not in problem
+    assert "?ssl=require" in remedy

@@ -12,6 +12,7 @@ from simulator.domain.urls import is_absolute_http_url
 from simulator.errors import BadRequest, ErrorDialect, missing, unauthorized
 from simulator.gateway.http import header, json_response, read_json_object, vendor_endpoint
 from simulator.gateway.wire import confirm_body, details_body, initiate_body, presign_body, status_body
+from simulator.ids import MAX_PARTNER_ID_CHARS
 from simulator.services import flows
 from simulator.services.container import Services
 
@@ -25,11 +26,15 @@ LOCALES = ("id_ID", "en_ID")
 
 
 def _required(request: Request, *pairs: tuple[str, str]) -> list[str]:
+    """The values of required headers, in order: 400 `1539` with the pair's cause when one is missing, and
+    400 `1539` `<HEADER>_TOO_LONG` past `MAX_PARTNER_ID_CHARS` (see `simulator.ids`)."""
     values = []
     for name, cause in pairs:
         value = header(request, name)
         if value is None:
             raise missing(cause)
+        if len(value) > MAX_PARTNER_ID_CHARS:
+            raise BadRequest("1539", f"{name.upper().replace('-', '_')}_TOO_LONG")
         values.append(value)
     return values
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from simulator.ids import MAX_PARTNER_ID_CHARS
 from simulator.services.journal import Exchange, Journal, JournalEntry
 from simulator.services.redaction import excerpt, is_text, redact_headers, redact_text
 from simulator.settings import Settings
@@ -234,10 +235,10 @@ def build_entry(exchange: Exchange, caller: Caller, peek: Peek, limit: int) -> J
         url=redact_text(url),
         status=exchange.status,
         latency_ms=exchange.latency_ms,
-        client_id=client_id,
-        partner_session_id=partner_session_id,
+        client_id=_indexable(client_id),
+        partner_session_id=_indexable(partner_session_id),
         session_key=session_key,
-        submission_id=submission_id,
+        submission_id=_indexable(submission_id),
         request_headers=caller.redacted,
         request_body=excerpt(request_raw, limit, exchange.request_size) if capture_request else None,
         response_body=excerpt(response_raw, limit, exchange.response_size) if capture_response else None,
@@ -292,3 +293,9 @@ def make_journal(settings: Settings, repo: Repository, tokens: TokenService) -> 
         finish=lambda entry: journal_row(finish_entry(entry, limit)),
         excerpt_bytes=limit,
     )
+
+
+def _indexable(value: str | None) -> str | None:
+    """`value` cut to `MAX_PARTNER_ID_CHARS`: the journal's filter columns are indexed, and one over-long
+    header must not cost a whole batch of entries (the refused request is journaled with its id cut)."""
+    return value[:MAX_PARTNER_ID_CHARS] if value is not None else None

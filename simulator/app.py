@@ -91,7 +91,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         # before their handlers.
         middleware=[
             Middleware(JournalMiddleware),
-            Middleware(VendorCors, origins=settings.cors_origins),
+            # CORS only when origins are configured: no layer on every request for a feature that is off.
+            *([Middleware(VendorCors, origins=settings.cors_origins)] if settings.cors_origins else []),
             Middleware(AdminTokenGuard, token=settings.admin_token),
             Middleware(FaultInjection),
         ],

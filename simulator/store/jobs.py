@@ -119,61 +119,30 @@ class JobStore:
         async with self.engine.connect() as conn:
             return int((await conn.execute(query)).scalar() or 0)
 
-    async def finish_job(self, job_id: int, now: float, state: str = "done", error: str | None = None) -> None:
+    async def _release(self, job_id: int, **values: Any) -> None:
+        """Set `values` on a job this instance held, give up its lease, and wake the other instances."""
         async with self.write() as conn:
-            await conn.execute(
-                update(t.jobs)
-                .where(_j.id == job_id)
-                .values(
-                    state=state,
-                    updated_at=now,
-                    last_error=error,
-                    attempts=_j.attempts + 1,
-                    owner=None,
-                    lease_until=None,
-                )
-            )
+            await conn.execute(update(t.jobs).where(_j.id == job_id).values(**values, owner=None, lease_until=None))
             await publish(conn, self.instance_id, "jobs")
 
+    async def finish_job(self, job_id: int, now: float, state: str = "done", error: str | None = None) -> None:
+        """A finished run: the job ends in `state` (`done` by default), one more run counted."""
+        await self._release(job_id, state=state, updated_at=now, last_error=error, attempts=_j.attempts + 1)
+
     async def retry_job(self, job_id: int, due_at: float, now: float, error: str) -> None:
-        async with self.write() as conn:
-            await conn.execute(
-                update(t.jobs)
-                .where(_j.id == job_id)
-                .values(
-                    state="pending",
-                    due_at=due_at,
-                    updated_at=now,
-                    last_error=error,
-                    attempts=_j.attempts + 1,
-                    owner=None,
-                    lease_until=None,
-                )
-            )
-            await publish(conn, self.instance_id, "jobs")
+        """A failed run within the retry budget: pending again at `due_at` (simulator time), one more run counted."""
+        await self._release(
+            job_id, state="pending", due_at=due_at, updated_at=now, last_error=error, attempts=_j.attempts + 1
+        )
 
     async def defer_job(self, job_id: int, due_at: float, now: float, note: str) -> None:
         """Run a job again at `due_at` (simulator time) without spending its retry budget (it waits, it did
         not fail); `note` says what it waits for."""
-        async with self.write() as conn:
-            await conn.execute(
-                update(t.jobs)
-                .where(_j.id == job_id)
-                .values(state="pending", due_at=due_at, updated_at=now, last_error=note, owner=None, lease_until=None)
-            )
-            await publish(conn, self.instance_id, "jobs")
+        await self._release(job_id, state="pending", due_at=due_at, updated_at=now, last_error=note)
 
     async def fail_job(self, job_id: int, now: float, failures: int, error: str) -> None:
         """The terminal `failed` state of a job whose retry budget is spent, with its last error."""
-        async with self.write() as conn:
-            await conn.execute(
-                update(t.jobs)
-                .where(_j.id == job_id)
-                .values(
-                    state="failed", updated_at=now, attempts=failures, last_error=error, owner=None, lease_until=None
-                )
-            )
-            await publish(conn, self.instance_id, "jobs")
+        await self._release(job_id, state="failed", updated_at=now, attempts=failures, last_error=error)
 
     async def job_due_at(self, kinds: tuple[str, ...], ref: str) -> float | None:
         """When the next pending or running job of one of `kinds` for `ref` runs (epoch s); None if none."""

@@ -15,7 +15,7 @@ from pydantic_settings import SettingsError
 from simulator import __version__, completion, logs, startup
 from simulator.hosting import exposure_problem
 from simulator.partners import PartnersConfigError, load_partners
-from simulator.scenarios import cli as scenario_commands
+from simulator.replay import cli as scenario_commands
 from simulator.settings import Settings
 
 EPILOG = """\

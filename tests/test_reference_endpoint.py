@@ -19,8 +19,8 @@ from conftest import BASE_URL, Sim
 
 from simulator.client import VendorClient, sample_jpeg
 from simulator.partners import SAMPLE_CLIENT_ID
+from simulator.replay.runner import replay_scenarios
 from simulator.scenarios.loader import ScenarioFileError, load_file
-from simulator.scenarios.replay import replay_scenarios
 from simulator.settings import Settings
 from simulator.testing_receiver import Receiver, Reply
 

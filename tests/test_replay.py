@@ -10,8 +10,8 @@ import pytest
 from conftest import Sim
 
 from simulator.cli import main
+from simulator.replay.runner import replay_scenarios
 from simulator.scenarios.loader import BUILTIN_DIR, LoadedScenario, builtin_scenarios, load_file
-from simulator.scenarios.replay import replay_scenarios
 from simulator.settings import Settings
 from simulator.testing_server import simulator_in_thread
 

@@ -13,8 +13,8 @@ import pytest
 from conftest import BASE_URL, Sim
 
 from simulator.cli import main
+from simulator.replay.runner import replay_scenarios
 from simulator.scenarios.loader import BUILTIN_DIR, load_file
-from simulator.scenarios.replay import replay_scenarios
 from simulator.scenarios.schema import json_schema_text
 from simulator.settings import Settings
 

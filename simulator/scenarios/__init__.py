@@ -1,1 +1,1 @@
-"""Scenario files: their schema, the loader, the shipped catalog (`builtin/`) and the replay runner."""
+"""Scenario files: their schema, the loader, the shipped catalog (`builtin/`) and its sample images."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from simulator.domain.scenario import Model
-from simulator.scenarios.observed import Call, Run
+from simulator.replay.observed import Call, Run
 from simulator.scenarios.schema import Expect, PollExpectation
 
 _NOT_FIELDS = {"times"}

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 
 from simulator.client import sample_jpeg
+from simulator.replay.stage import PartnerEndpoint
 from simulator.scenarios.schema import ReferenceEndpoint, ReferenceImage, Replay
-from simulator.scenarios.stage import PartnerEndpoint
 from simulator.testing_receiver import Reply
 from simulator.testing_server import free_port
 

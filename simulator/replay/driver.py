@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable
 import httpx
 
 from simulator.client import SdkSession, VendorClient, sample_jpeg
+from simulator.replay.observed import AttemptRun, Call, CallbackOutcome, Delivery, Run
+from simulator.replay.partner_reference import initiate_reference_url
+from simulator.replay.stage import Stage, next_attempt_at
 from simulator.scenarios.loader import LoadedScenario
-from simulator.scenarios.observed import AttemptRun, Call, CallbackOutcome, Delivery, Run
-from simulator.scenarios.partner_reference import initiate_reference_url
-from simulator.scenarios.stage import Stage, next_attempt_at
 
 MAX_ATTEMPTS = 20
 MAX_SETTLE_STEPS = 2000

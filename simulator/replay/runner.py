@@ -21,12 +21,12 @@ from typing import TextIO
 import httpx
 
 from simulator.ids import IdFactory
-from simulator.scenarios.checks import check
-from simulator.scenarios.driver import Player
+from simulator.replay.checks import check
+from simulator.replay.driver import Player
+from simulator.replay.partner_reference import reference_endpoint_url
+from simulator.replay.report import Outcome, junit_xml, print_outcome, summary
+from simulator.replay.stage import PartnerEndpoint, Stage, StageError
 from simulator.scenarios.loader import BUILTIN_DIR, LoadedScenario, load_all
-from simulator.scenarios.partner_reference import reference_endpoint_url
-from simulator.scenarios.report import Outcome, junit_xml, print_outcome, summary
-from simulator.scenarios.stage import PartnerEndpoint, Stage, StageError
 from simulator.settings import Settings
 
 HTTP_TIMEOUT = 30.0

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from simulator.scenarios.checks import Mismatch
+from simulator.replay.checks import Mismatch
+from simulator.replay.observed import Run
 from simulator.scenarios.loader import BUILTIN_DIR
-from simulator.scenarios.observed import Run
 
 
 @dataclass

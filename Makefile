@@ -61,10 +61,13 @@ schema: $(STAMP)  # regenerate the scenario JSON Schema editors use, and its tes
 	$(BIN)/onekyc-sim scenarios schema > simulator/scenarios/builtin/scenario.schema.json
 	cp simulator/scenarios/builtin/scenario.schema.json tests/snapshots/scenario.schema.json
 
+typecheck: $(STAMP)  # mypy --strict on the package, the tests and the benchmark (the files listed in pyproject.toml)
+	$(BIN)/mypy
+
 lint: $(STAMP)
 	$(BIN)/ruff check simulator tests bench docs/examples
 	$(BIN)/ruff format --check simulator tests bench docs/examples
-	$(BIN)/mypy
+	$(MAKE) --no-print-directory typecheck
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.db *.db-wal *.db-shm

@@ -56,7 +56,7 @@ def test_settings_refuse_waits_past_ten_years_and_ports_past_65535() -> None:
         {"token_port": 70000},
     ):
         with pytest.raises(ValidationError):
-            Settings(**bad)  # type: ignore[arg-type]  # the values are what is tested
+            Settings(**bad)
 
 
 def test_a_port_out_of_range_is_two_lines_not_a_traceback() -> None:

@@ -183,7 +183,7 @@ async def test_kills_at_random_points_lose_nothing(tmp_path: Path) -> None:
         database = tmp_path / "crash.db"
         stuck = _rows(database, "SELECT id, status FROM submissions WHERE status NOT IN ('COMPLETED', 'ERROR')")
         assert stuck == []
-        submissions = dict(_rows(database, "SELECT id, status FROM submissions"))
+        submissions = {row[0]: row[1] for row in _rows(database, "SELECT id, status FROM submissions")}
         assert len(submissions) >= FLOWS - KILLS
         lifecycles: dict[object, list[tuple[object, object]]] = {}
         for submission_id, source, target in _rows(

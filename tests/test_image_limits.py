@@ -167,5 +167,5 @@ async def test_a_non_ascii_digit_content_length_is_not_a_server_error(sim: Sim, 
     sdk = await vendor.launch("odd-length")
     url = (await vendor.presign(sdk)).json()["data"]["documents"]["SELFIE"]["documentUrl"]
     target = url.split("://", 1)[1].split("/", 1)[1]
-    response = await sim.http.put(f"/{target}", content=sample_jpeg(), headers={"content-length": b"\xb2"})
+    response = await sim.http.put(f"/{target}", content=sample_jpeg(), headers={b"content-length": b"\xb2"})
     assert response.status_code < 500, response.text

@@ -135,7 +135,8 @@ async def test_a_flow_spread_over_two_instances_behaves_as_one(
         assert (await http_a.get("/_sim/clock")).json()["epoch"] == advanced.json()["epoch"]
 
         async def completed_on_a() -> bool:
-            return (await vendor_a.status(sdk, submission_id)).json()["data"]["status"] == "COMPLETED"
+            status: str = (await vendor_a.status(sdk, submission_id)).json()["data"]["status"]
+            return status == "COMPLETED"
 
         await eventually(completed_on_a)
         (callback,) = await partner.wait_for(1)

@@ -102,7 +102,8 @@ def circles(edges: set[tuple[str, str]]) -> list[list[str]]:
         graph.setdefault(target, set())
 
     def reach(start: str) -> set[str]:
-        seen, todo = set(), [start]
+        seen: set[str] = set()
+        todo = [start]
         while todo:
             for nxt in graph[todo.pop()] - seen:
                 seen.add(nxt)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from conftest import BASE_URL, Sim
 from openapi_spec_validator import validate
+from starlette.routing import Route
 from vendor_schema import VENDOR_OPENAPI_DIR, VENDOR_ROUTES
 
 from simulator.openapi.document import HERE, VENDOR_FILES
@@ -50,10 +51,11 @@ async def test_every_vendor_path_and_alias_is_described(document: dict[str, Any]
 async def test_every_sim_route_is_described(sim: Sim, document: dict[str, Any]) -> None:
     described = {(_shape(path), method) for path, item in document["paths"].items() for method in item}
     for route in sim.app.routes:
-        path = getattr(route, "path", "")
-        if path.startswith("/_sim") and getattr(route, "methods", None):
+        if isinstance(route, Route) and route.path.startswith("/_sim") and route.methods:
             for method in route.methods - {"HEAD"}:
-                assert (_shape(path), method.lower()) in described, f"{method} {path} is not in openapi.json"
+                assert (_shape(route.path), method.lower()) in described, (
+                    f"{method} {route.path} is not in openapi.json"
+                )
     verify = document["paths"]["/_sim/verify"]["post"]
     assert verify["security"] == [{"adminToken": []}, {"partnerClientId": [], "partnerPassKey": []}, {}]
     assert verify["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("VerifyResult")

@@ -82,6 +82,8 @@ async def test_the_reference_image_endpoint_secrets_are_write_only_too(sim: Sim)
     # Sending back what was read keeps the stored secret.
     again = await sim.http.patch(f"/_sim/partners/{SAMPLE_CLIENT_ID}/reference-image", json=shown)
     assert again.status_code == 200
-    stored = sim.services.partner(SAMPLE_CLIENT_ID).reference_image
+    partner = sim.services.partner(SAMPLE_CLIENT_ID)
+    assert partner is not None
+    stored = partner.reference_image
     assert stored.auth.token == "ref-bearer-very-secret"
     assert stored.headers["x-secret-header"] == "ref-hdr-very-secret"

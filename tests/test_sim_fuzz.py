@@ -53,7 +53,7 @@ AWKWARD = [
     "", " ", "4xx", "4XX", "999", "2026-01-01T00:00:00Z", "9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+14:00",
     "true", "null", "%", "\x00", "*", "desc", "asc", "failed", "pending", "outbound",
 ]  # fmt: skip
-TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40)
 RAW_VALUES = st.binary(max_size=24).map(lambda b: quote(b, safe=""))
 
 

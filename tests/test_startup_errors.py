@@ -148,7 +148,12 @@ def test_serving_on_is_printed_once_the_server_answers(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "simulator", "serve", "--port", str(port), "--database", str(tmp_path / "s.db")]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     lines: queue.Queue[str] = queue.Queue()
-    pump = threading.Thread(target=lambda: [lines.put(line) for line in process.stderr or ()], daemon=True)
+
+    def pump_lines() -> None:
+        for line in process.stderr or ():
+            lines.put(line)
+
+    pump = threading.Thread(target=pump_lines, daemon=True)
     pump.start()
     try:
         while "serving on" not in (line := lines.get(timeout=60)):

@@ -30,7 +30,7 @@ async def web_launch(vendor: VendorClient, partner_session_id: str, **body: obje
         partner_session_id, onboarding_partner="CLIENT_X-WEB_SDK-STANDALONE_LIVENESS", body=payload
     )
     assert response.status_code == 200, response.text
-    launch_url = urlsplit(response.json()["data"]["launchUrl"])
+    launch_url = urlsplit(str(response.json()["data"]["launchUrl"]))
     assert launch_url.path == "/kyc/v2/index.html"
     assert launch_url.fragment.startswith("/launch-v1?token=")
     return launch_url.fragment.removeprefix("/launch-v1?token=")

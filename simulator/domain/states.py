@@ -1,4 +1,4 @@
-"""Submission and document states, the transition table, and the next-action rule (DESIGN §3)."""
+"""Submission, document and callback states, the transition table, and the next-action rule (DESIGN §3)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,16 @@ class DocumentStatus(StrEnum):
     VERIFIED = "VERIFIED"
     INVALID = "INVALID"
     REJECTED = "REJECTED"
+
+
+class CallbackState(StrEnum):
+    """How a callback ended (GET /_sim/callbacks/{id})."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    GIVEN_UP = "given_up"
+    DROPPED = "dropped"
+    SKIPPED = "skipped"
 
 
 class NextAction(StrEnum):

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from simulator.domain.scenario import MAGIC_USER_ID_PATTERN, NAME_PATTERN, Behaviour, Code, Model, Script
+from simulator.domain.states import CallbackState
 
 
 class ReferenceImage(StrEnum):
@@ -156,16 +157,6 @@ class CallbackExpectation(Model):
     answered: int | None = Field(
         None, description="The HTTP status the partner's endpoint answered this delivery with."
     )
-
-
-class CallbackState(StrEnum):
-    """How a callback ended (GET /_sim/callbacks/{id})."""
-
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    GIVEN_UP = "given_up"
-    DROPPED = "dropped"
-    SKIPPED = "skipped"
 
 
 class CallbackOutcomeExpectation(Model):

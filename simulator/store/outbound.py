@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, Select, func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from simulator.store import tables as t
@@ -25,6 +25,9 @@ from simulator.store.outbound_records import (
     FetchResult,
     NewCallback,
     ReferenceFetchRecord,
+    callback_attempt_of,
+    callback_of,
+    reference_fetch_of,
 )
 
 DELIVER_CALLBACK = "deliver_callback"
@@ -126,7 +129,7 @@ class OutboundStore:
             if row is None:
                 return None
             attempts = await _attempts(conn, [callback_id]) if with_attempts else {}
-        return _callback(row, attempts.get(callback_id, ()))
+        return callback_of(row, attempts.get(callback_id, ()))
 
     async def list_callbacks(
         self,
@@ -155,7 +158,7 @@ class OutboundStore:
         async with self.engine.connect() as conn:
             rows = list(await conn.execute(query))[::-1]
             attempts = await _attempts(conn, [r.id for r in rows]) if with_attempts else {}
-        return [_callback(r, attempts.get(r.id, ())) for r in rows]
+        return [callback_of(r, attempts.get(r.id, ())) for r in rows]
 
     async def callbacks_of_session(self, session_key: str) -> list[CallbackRecord]:
         """Every callback of a partner session with all its attempts, oldest first (for timelines)."""
@@ -221,14 +224,14 @@ class OutboundStore:
         query = _fetch_query().where(t.reference_fetches.c.submission_id == submission_id)
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        return _fetch(row) if row is not None else None
+        return reference_fetch_of(row) if row is not None else None
 
     async def reference_fetches_of_session(self, session_key: str) -> list[ReferenceFetchRecord]:
         """Every reference fetch of a partner session, oldest first (for timelines)."""
         query = _fetch_query().where(t.reference_fetches.c.session_key == session_key)
         async with self.engine.connect() as conn:
             rows = await conn.execute(query.order_by(t.reference_fetches.c.id))
-            return [_fetch(r) for r in rows]
+            return [reference_fetch_of(r) for r in rows]
 
     async def reference_image(self, submission_id: str) -> tuple[bytes, str] | None:
         """The kept reference image of a submission and its content type, if one was fetched."""
@@ -284,47 +287,10 @@ async def _attempts(conn: AsyncConnection, callback_ids: list[str]) -> dict[str,
     rows = await conn.execute(select(t.callback_attempts).where(a.callback_id.in_(callback_ids)).order_by(a.id))
     found: dict[str, list[CallbackAttemptRecord]] = {}
     for r in rows:
-        found.setdefault(r.callback_id, []).append(
-            CallbackAttemptRecord(
-                r.number,
-                r.at,
-                r.duration_ms,
-                r.method,
-                r.url,
-                dict(r.request_headers),
-                r.status_code,
-                r.response_excerpt,
-                r.error,
-            )
-        )
+        found.setdefault(r.callback_id, []).append(callback_attempt_of(r))
     return found
-
-
-def _callback(row: Row[Any], attempts: Sequence[CallbackAttemptRecord]) -> CallbackRecord:
-    return CallbackRecord(
-        id=row.id,
-        client_id=row.client_id,
-        session_key=row.session_key,
-        submission_id=row.submission_id,
-        partner_session_id=row.partner_session_id,
-        cause=row.cause,
-        redelivery_of=row.redelivery_of,
-        state=CallbackState(row.state),
-        body=dict(row.body),
-        attempts=row.attempts,
-        created_at=row.created_at,
-        next_attempt_at=row.next_attempt_at,
-        finished_at=row.finished_at,
-        last_status=row.last_status,
-        last_error=row.last_error,
-        attempt_log=tuple(attempts),
-    )
 
 
 def _fetch_query() -> Select[Any]:
     columns = [c for c in t.reference_fetches.c if c.name != "data"]
     return select(*columns, func.length(t.reference_fetches.c.data).label("size"))
-
-
-def _fetch(row: Row[Any]) -> ReferenceFetchRecord:
-    return ReferenceFetchRecord(**{name: getattr(row, name) for name in ReferenceFetchRecord.__slots__})

@@ -6,19 +6,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from simulator.clock import iso
-
-
-class CallbackState(StrEnum):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    GIVEN_UP = "given_up"
-    DROPPED = "dropped"
-    SKIPPED = "skipped"
+from simulator.domain.states import CallbackState as CallbackState  # callers import it with the records
+from simulator.store.records import record_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,3 +173,23 @@ class ReferenceFetchRecord:
             "fetchedAt": iso(self.fetched_at),
             "durationMs": None if self.duration_ms is None else round(self.duration_ms, 1),
         }
+
+
+# -- rows to records ---------------------------------------------------------------------------
+
+
+def callback_attempt_of(row: Any) -> CallbackAttemptRecord:
+    """A `callback_attempts` row's record."""
+    return record_of(CallbackAttemptRecord, row, request_headers=dict(row.request_headers))
+
+
+def callback_of(row: Any, attempts: Sequence[CallbackAttemptRecord] = ()) -> CallbackRecord:
+    """A `callbacks` row's record, with its attempts (oldest first) when they were read."""
+    return record_of(
+        CallbackRecord, row, state=CallbackState(row.state), body=dict(row.body), attempt_log=tuple(attempts)
+    )
+
+
+def reference_fetch_of(row: Any) -> ReferenceFetchRecord:
+    """A `reference_fetches` row's record; `size` is the stored image's length (a computed column)."""
+    return record_of(ReferenceFetchRecord, row)

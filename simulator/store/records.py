@@ -3,11 +3,15 @@ never a row or a table."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from simulator.domain.states import DocumentStatus, NextAction, Result, Status, next_action
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,47 +99,43 @@ class TransitionRecord:
     cause: str
 
 
+R = TypeVar("R", bound="DataclassInstance")
+
+
 # -- rows to records ---------------------------------------------------------------------------
 
 
+@functools.cache
+def _field_names(kind: type[DataclassInstance]) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind))
+
+
+def record_of(kind: type[R], row: Any, **given: Any) -> R:
+    """The `kind` dataclass (a record) of a row: each field is the row's column of that name, unless `given`.
+
+    `given` holds the fields a column does not hold as is (an enum of a stored string, the documents of a
+    submission). A field neither given nor a column raises AttributeError: a record is never half read.
+    """
+    return kind(**{name: given[name] if name in given else getattr(row, name) for name in _field_names(kind)})
+
+
 def session_of(row: Any) -> SessionRecord:
-    return SessionRecord(**{name: getattr(row, name) for name in SessionRecord.__slots__})
+    """A `sessions` row's record."""
+    return record_of(SessionRecord, row)
 
 
 def document_of(row: Any) -> DocumentRecord:
-    return DocumentRecord(
-        reference=row.reference,
-        submission_id=row.submission_id,
-        doc_type=row.doc_type,
-        status=DocumentStatus(row.status),
-        content_type=row.content_type,
-        size=row.size,
-        uploaded_at=row.uploaded_at,
-    )
+    """A `documents` row's record (its status as the enum)."""
+    return record_of(DocumentRecord, row, status=DocumentStatus(row.status))
 
 
 def submission_of(row: Any, docs: Iterable[Any]) -> SubmissionRecord:
-    return SubmissionRecord(
-        id=row.id,
-        session_key=row.session_key,
-        client_id=row.client_id,
-        partner_session_id=row.partner_session_id,
-        attempt=row.attempt,
-        max_attempts=row.max_attempts,
-        submission_type=row.submission_type,
-        flow=row.flow,
+    """A `submissions` row's record, with its `documents` rows by document type."""
+    return record_of(
+        SubmissionRecord,
+        row,
         status=Status(row.status),
         result=Result(row.result) if row.result else None,
-        reason_code=row.reason_code,
         retriable=bool(row.retriable),
-        error_message=row.error_message,
-        reference_reason_code=row.reference_reason_code,
-        plan=row.plan,
-        after_polls=row.after_polls,
-        polls=row.polls,
-        sdk_session_id=row.sdk_session_id,
-        created_at=row.created_at,
-        confirmed_at=row.confirmed_at,
-        completed_at=row.completed_at,
         documents={d.doc_type: document_of(d) for d in docs},
     )

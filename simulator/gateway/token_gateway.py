@@ -9,7 +9,7 @@ from starlette.routing import Route
 from simulator.errors import BadRequest, ErrorDialect
 from simulator.gateway.http import header, json_response, vendor_endpoint
 from simulator.gateway.wire import token_body
-from simulator.services import flows
+from simulator.services import authentication
 from simulator.services.container import Services
 
 ESIGN = ErrorDialect()
@@ -28,14 +28,14 @@ def _credentials(request: Request, code: str, causes: tuple[str, str]) -> tuple[
 @vendor_endpoint(ESIGN, header_code="1650")
 async def esign_partner_token(request: Request, svc: Services) -> Response:
     client_id, pass_key = _credentials(request, "1650", ("MISSING_CLIENT_ID", "MISSING_PASS_KEY"))
-    issued = flows.issue_partner_token(svc, client_id, pass_key, flows.ESIGN_PARTNER_TOKEN_LIFETIME)
+    issued = authentication.issue_partner_token(svc, client_id, pass_key, authentication.ESIGN_PARTNER_TOKEN_LIFETIME)
     return json_response(token_body(issued))
 
 
 @vendor_endpoint(COE)
 async def coe_partner_token(request: Request, svc: Services) -> Response:
     client_id, pass_key = _credentials(request, "1539", ("CLIENT_ID_CAN_NOT_BE_EMPTY", "PASS_KEY_CAN_NOT_BE_EMPTY"))
-    issued = flows.issue_partner_token(svc, client_id, pass_key, flows.COE_PARTNER_TOKEN_LIFETIME)
+    issued = authentication.issue_partner_token(svc, client_id, pass_key, authentication.COE_PARTNER_TOKEN_LIFETIME)
     return json_response(token_body(issued))
 
 
@@ -53,7 +53,7 @@ async def coe_user_token(request: Request, svc: Services) -> Response:
     for name, cause in required:
         if values[name] is None:
             raise BadRequest("1539", cause)
-    issued = flows.issue_user_token(
+    issued = authentication.issue_user_token(
         svc,
         client_id,
         pass_key,

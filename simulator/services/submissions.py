@@ -1,7 +1,7 @@
-"""The Selfie Liveness flow: tokens, initiate flow, presign, upload, confirm, status and details.
+"""Submissions: presign (document upload URLs), confirm, the status poll, and Get Submission Details.
 
-Each public function is one use case, called by exactly one kind of handler with already-parsed
-input. They raise `VendorError`s; rendering them is the handlers' business.
+A submission is one attempt of a partner session; its documents are uploaded to the presigned URLs
+(`simulator.services.uploads`). Each function raises `VendorError`s; the handlers render them.
 """
 
 from __future__ import annotations
@@ -22,206 +22,16 @@ from simulator.errors import (
 )
 from simulator.services import reference_endpoint, scenarios
 from simulator.services.container import Services
+from simulator.services.partner_sessions import SdkContext, session_of_caller
 from simulator.services.payloads import selfie_url
 from simulator.services.processing import complete_submission
 from simulator.services.storage import ObjectKey
 from simulator.store.errors import DuplicateError, StaleStateError
 from simulator.store.outbound import FETCH_REFERENCE
 from simulator.store.records import SessionRecord, SubmissionRecord
-from simulator.tokens import IssuedToken, TokenClaims
 
-USER_TOKEN_LIFETIME = 5_184_000
-ESIGN_PARTNER_TOKEN_LIFETIME = 1800
-COE_PARTNER_TOKEN_LIFETIME = 3600
-INITIATE_FLOWS = ("FACE_VERIFICATION", "KTP_SCAN", "KYC_LITE", "ON_DEMAND_FR", "STANDALONE_LIVENESS")
 SUBMISSION_TYPES = ("KTP_SCAN", "STANDALONE_LIVENESS", "FACE_MATCH", "FACE_VERIFICATION", "KYC_LITE")
 DOCUMENT_TYPES = ("SELFIE", "ADDITIONAL_SELFIE")
-LAUNCH_PATH = "/kyc/v2/index.html"
-
-
-# -- Token Gateway ----------------------------------------------------------------------------
-
-
-def issue_partner_token(svc: Services, client_id: str, pass_key: str, lifetime: int) -> IssuedToken:
-    partner = svc.partner(client_id)
-    if partner is None or partner.pass_key != pass_key:
-        raise unauthorized()
-    return svc.tokens.issue("partner", client_id, lifetime)
-
-
-def issue_user_token(
-    svc: Services, client_id: str, pass_key: str, onboarding_partner: str, user_id: str, user_id_type: str
-) -> IssuedToken:
-    """The pre-v1.2 user token: bound to a user, its partner session is named by the SDK's first call."""
-    partner = svc.partner(client_id)
-    if partner is None or partner.pass_key != pass_key:
-        raise unauthorized()
-    if not partner.owns(onboarding_partner):
-        raise Forbidden("110", "ONBOARDING_PARTNER_DOES_NOT_BELONG_TO_CLIENT")
-    return svc.tokens.issue(
-        "user",
-        client_id,
-        USER_TOKEN_LIFETIME,
-        onboarding_partner=onboarding_partner,
-        user_id=user_id,
-        user_id_type=user_id_type,
-    )
-
-
-# -- Initiate Flow ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class InitiateRequest:
-    onboarding_partner: str
-    user_id: str
-    user_id_type: str
-    partner_session_id: str
-    flow: str
-    source: str
-    theme: str
-    success_url: str | None
-    failure_url: str | None
-    additional_details: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class InitiateResult:
-    session: SessionRecord
-    token: IssuedToken
-    launch_url: str | None
-
-
-def flow_of_onboarding_partner(onboarding_partner: str) -> str | None:
-    """The flow an onboarding partner names, or None when it names none the simulator knows.
-
-    The vendor's pattern is `PARTNER_CODE-PLATFORM-FLOW` (post_coe-partner-v1-initiate-flow.json); the
-    COE flows are sometimes prefixed (`CLIENT_X-SDK-COE_FACE_VERIFICATION`, vendor-notes T3).
-    """
-    flow = onboarding_partner.rsplit("-", 1)[-1].removeprefix("COE_")
-    return flow if "-" in onboarding_partner and flow in INITIATE_FLOWS else None
-
-
-async def initiate_flow(svc: Services, claims: TokenClaims, request: InitiateRequest) -> InitiateResult:
-    """A session and its user token (or launch URL).
-
-    Raises 401 UNAUTHORIZED (unknown partner), 403 ONBOARDING_PARTNER_DOES_NOT_BELONG_TO_CLIENT, 400
-    `1539` INVALID_FLOW when `flow` contradicts the flow the onboarding partner was issued for (the cause
-    the vendor lists for Initiate Flow, vendor-notes G1e), 400 DUPLICATE_PARTNER_SESSION_ID.
-    """
-    partner = svc.partner(claims.client_id)
-    if partner is None:
-        raise unauthorized()
-    if not partner.owns(request.onboarding_partner):
-        raise Forbidden("110", "ONBOARDING_PARTNER_DOES_NOT_BELONG_TO_CLIENT")
-    named = flow_of_onboarding_partner(request.onboarding_partner)
-    if named is not None and named != request.flow:
-        raise BadRequest("1539", "INVALID_FLOW")
-    choice = await scenarios.choose_for_new_session(svc, claims.client_id, request.partner_session_id, request.user_id)
-    key = svc.ids.uuid()
-    token = svc.tokens.issue(
-        "user",
-        claims.client_id,
-        choice.behaviour.user_token_lifetime_seconds or USER_TOKEN_LIFETIME,
-        session_key=key,
-        partner_session_id=request.partner_session_id,
-        onboarding_partner=request.onboarding_partner,
-        user_id=request.user_id,
-        user_id_type=request.user_id_type,
-        flow=request.flow,
-    )
-    session = SessionRecord(
-        key=key,
-        client_id=claims.client_id,
-        partner_session_id=request.partner_session_id,
-        onboarding_partner=request.onboarding_partner,
-        user_id=request.user_id,
-        user_id_type=request.user_id_type,
-        flow=request.flow,
-        source=request.source,
-        theme=request.theme,
-        success_url=request.success_url,
-        failure_url=request.failure_url,
-        additional_details=request.additional_details,
-        scenario=choice.name,
-        max_attempts=choice.behaviour.max_attempts or partner.max_attempts or svc.settings.max_attempts,
-        token_jti=token.claims.jti,
-        created_at=svc.clock.now(),
-    )
-    try:
-        await svc.repo.create_session(session)
-    except DuplicateError:
-        raise BadRequest("1539", "DUPLICATE_PARTNER_SESSION_ID") from None
-    await scenarios.remember_choice(svc, session, choice)
-    launch_url = None
-    if request.source == "WEB_SDK":
-        launch_url = f"{svc.settings.base_url}{LAUNCH_PATH}#/launch-v1?token={token.token}"
-    return InitiateResult(session, token, launch_url)
-
-
-# -- SDK-facing -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SdkContext:
-    """Who is calling an SDK endpoint: the user token's claims and the session they are bound to."""
-
-    claims: TokenClaims
-    partner_session_id: str
-    sdk_session_id: str
-
-
-def check_sdk_caller(svc: Services, token: str, partner_session_id: str, sdk_session_id: str) -> SdkContext:
-    claims = svc.tokens.verify(token, "user")
-    if claims.partner_session_id is not None and claims.partner_session_id != partner_session_id:
-        raise Forbidden("110", "FORBIDDEN")
-    return SdkContext(claims, partner_session_id, sdk_session_id)
-
-
-async def _session_of(svc: Services, ctx: SdkContext, submission_type: str) -> SessionRecord:
-    claims = ctx.claims
-    if claims.session_key is not None:
-        session = await svc.repo.get_session(claims.session_key)
-        if session is None:
-            raise unauthorized()
-        return session
-    # A pre-v1.2 user token: the SDK names the partner session; create it on first use.
-    found = await svc.repo.find_session(claims.client_id, ctx.partner_session_id)
-    if found is not None:
-        if found.user_id != claims.user_id or found.user_id_type != claims.user_id_type:
-            raise Forbidden("110", "FORBIDDEN")
-        return found
-    choice = await scenarios.choose_for_new_session(svc, claims.client_id, ctx.partner_session_id, claims.user_id or "")
-    partner = svc.partner(claims.client_id)
-    session = SessionRecord(
-        key=svc.ids.uuid(),
-        client_id=claims.client_id,
-        partner_session_id=ctx.partner_session_id,
-        onboarding_partner=claims.onboarding_partner or "",
-        user_id=claims.user_id or "",
-        user_id_type=claims.user_id_type or "",
-        flow=submission_type,
-        source="SDK",
-        theme="NO_PREFERENCE",
-        success_url=None,
-        failure_url=None,
-        additional_details={},
-        scenario=choice.name,
-        max_attempts=choice.behaviour.max_attempts
-        or (partner.max_attempts if partner else None)
-        or svc.settings.max_attempts,
-        token_jti=claims.jti,
-        created_at=svc.clock.now(),
-    )
-    try:
-        await svc.repo.create_session(session)
-    except DuplicateError:
-        raced = await svc.repo.find_session(claims.client_id, ctx.partner_session_id)
-        if raced is None:
-            raise
-        return raced
-    await scenarios.remember_choice(svc, session, choice)
-    return session
 
 
 def _accepts(flow: str, submission_type: str) -> bool:
@@ -239,7 +49,7 @@ async def presign(svc: Services, ctx: SdkContext, submission_type: str | None) -
     """Upload URLs for the session's open submission, or for a new one while attempts remain."""
     if submission_type not in SUBMISSION_TYPES:
         raise BadRequest("1542", "INVALID_SUBMISSION_TYPE")
-    session = await _session_of(svc, ctx, submission_type)
+    session = await session_of_caller(svc, ctx, submission_type)
     if not _accepts(session.flow, submission_type):
         raise BadRequest("1542", "INVALID_SUBMISSION_TYPE")
     submission = await svc.repo.latest_submission(session.key)
@@ -366,6 +176,11 @@ class Details:
 async def submission_details(
     svc: Services, token: str, partner_session_id: str | None, submission_id: str | None
 ) -> Details:
+    """Get Submission Details (get_coe-v1-submissions.json): by submission id, else the session's latest.
+
+    Raises 401 UNAUTHORIZED, 403 `903` FORBIDDEN (a user token), 400 `1550` when neither id is given,
+    400 `1552` SUBMISSION_DOES_NOT_EXIST, 400 `1553` when the submission is another session's.
+    """
     peeked = svc.tokens.peek(token) if token else None
     if peeked is None:
         raise unauthorized()

@@ -16,10 +16,10 @@ from starlette.routing import Route
 from simulator.admin.tenancy import require_admin
 from simulator.errors import ErrorDialect
 from simulator.gateway.http import json_response, vendor_endpoint
+from simulator.services import sim_reads
 from simulator.services.container import Services
 from simulator.services.inspect import job_json
 from simulator.services.params import QueryModel, WholeNumber, parse
-from simulator.store import jobs_view
 
 ADMIN = ErrorDialect()
 LIMIT_MAX = 1000
@@ -40,8 +40,9 @@ async def list_jobs(request: Request, svc: Services) -> Response:
     the table is shared by every partner)."""
     require_admin(request, "The job table")
     query = parse(JobsQuery, dict(request.query_params), "The query")
-    found = await jobs_view.list_jobs(svc.repo, state=query.state, kind=query.kind, ref=query.ref, limit=query.limit)
-    counts = await jobs_view.count_by_state(svc.repo)
+    found, counts = await sim_reads.job_listing(
+        svc, state=query.state, kind=query.kind, ref=query.ref, limit=query.limit
+    )
     return json_response({"count": len(found), "states": counts, "jobs": [job_json(j) for j in found]})
 
 

@@ -18,6 +18,7 @@ from simulator.errors import BadRequest
 from simulator.services.container import Services
 from simulator.services.inspect import request_json
 from simulator.services.params import StatusFilter, problems
+from simulator.services.sim_reads import journal_query
 from simulator.store.journal_repo import JournalQuery, JournalRecord, JournalStore
 
 SHOWN_MAX = 100
@@ -39,19 +40,7 @@ class Matcher(BaseModel):
     status: StatusFilter | None = None
 
     def query(self) -> JournalQuery:
-        status, status_class = self.status or (None, None)
-        return JournalQuery(
-            client_id=self.client_id,
-            partner_session_id=self.partner_session_id,
-            session_key=self.session_key,
-            submission_id=self.submission_id,
-            direction=self.direction,
-            kind=self.kind,
-            method=self.method,
-            path=self.path,
-            status=status,
-            status_class=status_class,
-        )
+        return journal_query(self)
 
     def describe(self) -> str:
         what = " ".join(p for p in (self.method.upper() if self.method else "any", self.path or "any path") if p)

@@ -21,11 +21,11 @@ from simulator.admin import outbound as outbound_routes
 from simulator.admin import routes as admin_routes
 from simulator.admin import scenarios as scenario_routes
 from simulator.admin.guard import AdminTokenGuard
+from simulator.endpoints import error_response
 from simulator.errors import InternalError
 from simulator.gateway import iab, storage, token_gateway
 from simulator.gateway.edges import VendorCors, http_error
 from simulator.gateway.faults import FaultInjection
-from simulator.gateway.http import error_response
 from simulator.gateway.journal_middleware import JournalMiddleware
 from simulator.home import routes as home_routes
 from simulator.runtime import open_services

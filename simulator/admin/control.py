@@ -12,9 +12,9 @@ from starlette.routing import Route
 from simulator.admin.tenancy import client_scope, ensure_own, principal
 from simulator.clock import iso
 from simulator.domain.outcomes import Outcome
+from simulator.endpoints import json_response, read_json_object, vendor_endpoint
 from simulator.errors import BadRequest, ErrorDialect
-from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
-from simulator.services import callbacks, control, inspect
+from simulator.services import callbacks, control, inspect, sim_reads
 from simulator.services.container import Services
 from simulator.services.params import BodyModel, parse
 
@@ -48,9 +48,9 @@ async def _own_submission(request: Request, svc: Services, submission_id: str) -
     """Raise NotFound when a partner names a submission of another partner."""
     if principal(request).is_admin:
         return
-    record = await svc.repo.get_submission(submission_id)
+    owner = await sim_reads.submission_owner(svc, submission_id)
     unknown = f"There is no submission {submission_id!r}; list sessions with GET /_sim/sessions."
-    ensure_own(request, record.client_id if record else "", unknown)
+    ensure_own(request, owner or "", unknown)
 
 
 @vendor_endpoint(ADMIN)

@@ -13,8 +13,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from simulator.admin.tenancy import client_scope, ensure_own, principal
+from simulator.endpoints import json_response, read_json_object, vendor_endpoint
 from simulator.errors import BadRequest, ErrorDialect, NotFound
-from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
 from simulator.services import inspect, sim_reads, verify
 from simulator.services.container import Services
 from simulator.services.params import Instant, QueryModel, StatusFilter, WholeNumber, parse

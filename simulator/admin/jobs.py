@@ -14,8 +14,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from simulator.admin.tenancy import require_admin
+from simulator.endpoints import json_response, vendor_endpoint
 from simulator.errors import ErrorDialect
-from simulator.gateway.http import json_response, vendor_endpoint
 from simulator.services import sim_reads
 from simulator.services.container import Services
 from simulator.services.inspect import job_json

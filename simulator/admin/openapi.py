@@ -7,8 +7,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from simulator import __version__
+from simulator.endpoints import json_response, vendor_endpoint
 from simulator.errors import ErrorDialect
-from simulator.gateway.http import json_response, vendor_endpoint
 from simulator.openapi.document import build_document
 from simulator.services.container import Services
 

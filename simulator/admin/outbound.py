@@ -21,9 +21,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from simulator.admin.tenancy import client_scope, ensure_own, principal
+from simulator.endpoints import json_response, read_json_object, vendor_endpoint
 from simulator.errors import BadRequest, ErrorDialect, Forbidden
-from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
-from simulator.services import callbacks, partner_config
+from simulator.services import callbacks, partner_config, sim_reads
 from simulator.services.container import Services
 from simulator.services.params import QueryModel, WholeNumber, parse
 from simulator.store.outbound_records import CallbackRecord, CallbackState
@@ -119,7 +119,8 @@ async def _own_callback(request: Request, svc: Services) -> CallbackRecord:
 async def list_callbacks(request: Request, svc: Services) -> Response:
     """Callbacks matching every given filter: the latest `limit` (default 100), oldest first."""
     query = parse(CallbacksQuery, dict(request.query_params), "The query")
-    found = await svc.repo.list_callbacks(
+    found = await sim_reads.callback_listing(
+        svc,
         client_id=client_scope(request, query.client_id),
         partner_session_id=query.partner_session_id,
         submission_id=query.submission_id,

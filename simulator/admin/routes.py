@@ -11,8 +11,8 @@ from starlette.routing import Route
 
 from simulator.admin.tenancy import require_admin
 from simulator.clock import iso
+from simulator.endpoints import json_response, read_json_object, vendor_endpoint
 from simulator.errors import BadRequest, ErrorDialect
-from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
 from simulator.services import shared_clock, sim_reads
 from simulator.services.container import Services
 from simulator.services.params import BodyModel, Instant, Seconds, parse

@@ -20,8 +20,8 @@ from starlette.routing import Route
 from simulator.admin.tenancy import client_scope
 from simulator.clock import iso
 from simulator.domain.scenario import NAME_PATTERN, Behaviour, Script, describe_fault
+from simulator.endpoints import json_response, read_json_object, vendor_endpoint
 from simulator.errors import BadRequest, ErrorDialect, NotFound
-from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
 from simulator.services import scenarios
 from simulator.services.container import Services
 from simulator.services.params import QueryModel, parse, problems
@@ -143,7 +143,7 @@ async def delete_binding(request: Request, svc: Services) -> Response:
 async def list_bindings(request: Request, svc: Services) -> Response:
     """The bindings made in advance, oldest first (`?clientId=` for one partner's)."""
     client_id = client_scope(request, parse(BindingsQuery, dict(request.query_params), "The query").client_id)
-    found = await svc.repo.list_bindings(client_id)
+    found = await scenarios.bindings(svc, client_id)
     return json_response({"count": len(found), "bindings": [binding_json(b) for b in found]})
 
 

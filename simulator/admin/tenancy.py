@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from simulator.endpoints import json_response, vendor_endpoint
 from simulator.errors import ErrorDialect, Forbidden, NotFound
-from simulator.gateway.http import json_response, vendor_endpoint
 from simulator.services.container import Services
 
 ADMIN = ErrorDialect()

@@ -21,8 +21,8 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from simulator.endpoints import SINGLE_HEADERS, error_response, services_of
 from simulator.errors import NotFound, StorageError, VendorError
-from simulator.gateway.http import SINGLE_HEADERS, error_response, services_of
 from simulator.gateway.storage import storage_error_response
 from simulator.services.storage import STORAGE_PREFIX
 

@@ -9,8 +9,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from simulator.domain.urls import is_absolute_http_url
+from simulator.endpoints import header, json_response, read_json_object, vendor_endpoint
 from simulator.errors import BadRequest, ErrorDialect, missing, unauthorized
-from simulator.gateway.http import header, json_response, read_json_object, vendor_endpoint
 from simulator.gateway.wire import confirm_body, details_body, initiate_body, presign_body, status_body
 from simulator.ids import MAX_PARTNER_ID_CHARS
 from simulator.services import partner_sessions, submissions

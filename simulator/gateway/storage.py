@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from simulator.endpoints import Endpoint, Handler, read_body, services_of
 from simulator.errors import StorageError, VendorError, render_storage_error
-from simulator.gateway.http import Endpoint, Handler, read_body, services_of
 from simulator.services import uploads
 from simulator.services.container import Services
 from simulator.services.storage import STORAGE_PREFIX, ObjectKey

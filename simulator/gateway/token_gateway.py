@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from simulator.endpoints import header, json_response, vendor_endpoint
 from simulator.errors import BadRequest, ErrorDialect
-from simulator.gateway.http import header, json_response, vendor_endpoint
 from simulator.gateway.wire import token_body
 from simulator.services import authentication
 from simulator.services.container import Services

@@ -141,6 +141,11 @@ async def bind(
     return record
 
 
+async def bindings(svc: Services, client_id: str | None) -> list[BindingRecord]:
+    """The bindings made in advance, oldest first: one partner's (`client_id`) or all."""
+    return await svc.repo.list_bindings(client_id)
+
+
 async def unbind(svc: Services, partner_session_id: str, client_id: str | None) -> None:
     if not await svc.repo.delete_binding(client_id or ANY_PARTNER, partner_session_id):
         raise NotFound(

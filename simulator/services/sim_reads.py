@@ -1,4 +1,4 @@
-"""`/_sim` reads as use cases: a page of the request journal, partner sessions and one session's detail.
+"""`/_sim` reads as use cases: the request journal, partner sessions, submissions' owners, jobs, callbacks.
 
 Every read of journaled requests flushes the journal first, so a client sees the requests it has already
 had answers to. `journal_query` is the one place a `/_sim` filter (`GET /_sim/requests`, a verify
@@ -15,6 +15,7 @@ from simulator.services.container import Services
 from simulator.store import control as store
 from simulator.store import jobs_view
 from simulator.store.journal_repo import JournalQuery, JournalRecord, JournalStore
+from simulator.store.outbound_records import CallbackRecord
 from simulator.store.records import SessionRecord
 
 
@@ -127,3 +128,28 @@ async def job_listing(
     """The latest `limit` jobs matching every given filter, newest first, and the counts per state."""
     found = await jobs_view.list_jobs(svc.repo, state=state, kind=kind, ref=ref, limit=limit)
     return found, await jobs_view.count_by_state(svc.repo)
+
+
+async def submission_owner(svc: Services, submission_id: str) -> str | None:
+    """The client id of the partner whose submission `submission_id` is, or None when there is none."""
+    record = await svc.repo.get_submission(submission_id)
+    return record.client_id if record else None
+
+
+async def callback_listing(
+    svc: Services,
+    *,
+    client_id: str | None,
+    partner_session_id: str | None,
+    submission_id: str | None,
+    state: str | None,
+    limit: int,
+) -> list[CallbackRecord]:
+    """The latest `limit` callbacks matching every given filter, oldest first."""
+    return await svc.repo.list_callbacks(
+        client_id=client_id,
+        partner_session_id=partner_session_id,
+        submission_id=submission_id,
+        state=state,
+        limit=limit,
+    )

@@ -21,8 +21,8 @@ from starlette.routing import BaseRoute, Route
 
 from simulator.clock import iso
 from simulator.domain.urls import is_absolute_http_url
+from simulator.endpoints import header, json_response, read_json_object, vendor_endpoint
 from simulator.errors import BadRequest, ErrorDialect
-from simulator.gateway.http import header, json_response, read_json_object, vendor_endpoint
 from simulator.pages import assets, page_endpoint
 from simulator.services import web_sdk
 from simulator.services.container import Services

@@ -1,4 +1,8 @@
-"""Handler plumbing shared by the vendor endpoints: the error boundary, headers and bounded bodies."""
+"""What every route handler (gateway, admin, webapp) is built from: the error boundary, headers, bounded bodies.
+
+The vendor endpoints, `/_sim` and the hosted Web SDK page all answer errors in the vendor envelope
+(`simulator.errors`); the object storage has its own boundary (`simulator.gateway.storage`).
+"""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from simulator.admin import routes as admin_routes
 from simulator.admin import scenarios as scenario_routes
 from simulator.admin.guard import AdminTokenGuard
 from simulator.endpoints import error_response
-from simulator.errors import InternalError
+from simulator.errors import GenericServiceError
 from simulator.gateway import iab, storage, token_gateway
 from simulator.gateway.edges import VendorCors, http_error
 from simulator.gateway.faults import FaultInjection
@@ -38,7 +38,7 @@ log = logging.getLogger("simulator.app")
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", extra={"path": request.url.path})
-    return error_response(InternalError("900", "GENERIC_SERVICE_ERROR"))
+    return error_response(GenericServiceError("GENERIC_SERVICE_ERROR"))
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Starlette:

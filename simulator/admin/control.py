@@ -13,18 +13,16 @@ from simulator.admin.tenancy import client_scope, ensure_own, principal
 from simulator.clock import iso
 from simulator.domain.outcomes import Outcome
 from simulator.endpoints import json_response, read_json_object, vendor_endpoint
-from simulator.errors import BadRequest, ErrorDialect
+from simulator.errors import SIM, SimBadRequest
 from simulator.services import callbacks, control, inspect, sim_reads
 from simulator.services.container import Services
 from simulator.services.params import BodyModel, parse
-
-ADMIN = ErrorDialect()
 
 
 async def _body(request: Request, example: str) -> dict[str, Any]:
     if not (await request.body()).strip():
         return {}
-    return await read_json_object(request, BadRequest("SIM_400", f"The body must be a JSON object, e.g. {example}."))
+    return await read_json_object(request, SimBadRequest(f"The body must be a JSON object, e.g. {example}."))
 
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
@@ -53,7 +51,7 @@ async def _own_submission(request: Request, svc: Services, submission_id: str) -
     ensure_own(request, owner or "", unknown)
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def reset(request: Request, svc: Services) -> Response:
     body = parse(ResetBody, await _body(request, '{"clientId": "<client-id>"}'), "The reset body")
     client_id = client_scope(request, body.client_id)
@@ -61,7 +59,7 @@ async def reset(request: Request, svc: Services) -> Response:
     return json_response({"reset": result.scope or "all", "deleted": result.deleted})
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def force(request: Request, svc: Services) -> Response:
     body = parse(ForceBody, await _body(request, '{"outcome": "PASS"}'), 'The body (e.g. {"outcome": "PASS"})')
     await _own_submission(request, svc, request.path_params["submission_id"])
@@ -69,14 +67,14 @@ async def force(request: Request, svc: Services) -> Response:
     return json_response({"submission": inspect.submission_json(record)})
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def trigger_callback(request: Request, svc: Services) -> Response:
     await _own_submission(request, svc, request.path_params["submission_id"])
     record = await callbacks.trigger_callback(svc, request.path_params["submission_id"])
     return json_response(record.to_json(with_attempts=True), 202)
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def expire_token(request: Request, svc: Services) -> Response:
     body = await _body(request, '{"token": "<JWT>"}')
     token = body.get("token")

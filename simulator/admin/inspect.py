@@ -14,17 +14,12 @@ from starlette.routing import Route
 
 from simulator.admin.tenancy import client_scope, ensure_own, principal
 from simulator.endpoints import json_response, read_json_object, vendor_endpoint
-from simulator.errors import BadRequest, ErrorDialect, NotFound
+from simulator.errors import SIM, SimBadRequest, SimNotFound
 from simulator.services import inspect, sim_reads, verify
 from simulator.services.container import Services
 from simulator.services.params import Instant, QueryModel, StatusFilter, WholeNumber, parse
 
-ADMIN = ErrorDialect()
 LIMIT_MAX = 1000
-
-
-def _invalid(message: str) -> BadRequest:
-    return BadRequest("SIM_400", message)
 
 
 class RequestsQuery(QueryModel):
@@ -59,7 +54,7 @@ class ClientQuery(QueryModel):
     client_id: str | None = Field(None, alias="clientId")
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def list_requests(request: Request, svc: Services) -> Response:
     params = parse(RequestsQuery, dict(request.query_params), "The query")
     params = params.model_copy(update={"client_id": client_scope(request, params.client_id)})
@@ -80,9 +75,9 @@ async def list_requests(request: Request, svc: Services) -> Response:
     )
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def verify_requests(request: Request, svc: Services) -> Response:
-    body = await read_json_object(request, _invalid('The body must be a JSON object, e.g. {"path": "/coe/*"}.'))
+    body = await read_json_object(request, SimBadRequest('The body must be a JSON object, e.g. {"path": "/coe/*"}.'))
     own = principal(request).client_id
     if own is not None:
         steps = body.get("sequence")
@@ -95,39 +90,38 @@ async def verify_requests(request: Request, svc: Services) -> Response:
     return json_response(await verify.verify(svc, body))
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def list_sessions(request: Request, svc: Services) -> Response:
     params = parse(SessionsQuery, dict(request.query_params), "The query")
     items = await sim_reads.session_list(svc, client_scope(request, params.client_id), params.limit)
     return json_response({"sessions": items, "count": len(items)})
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def get_session(request: Request, svc: Services) -> Response:
     key = request.path_params["key"]
     session = await sim_reads.session_by_key(svc, key)
     unknown = f"There is no session with key {key!r}; list them with GET /_sim/sessions."
     if session is None:
-        raise NotFound("SIM_404", unknown)
+        raise SimNotFound(unknown)
     ensure_own(request, session.client_id, unknown)
     return json_response(await sim_reads.session_detail(svc, session))
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def get_session_by_partner_id(request: Request, svc: Services) -> Response:
     partner_session_id = request.path_params["partner_session_id"]
     client_id = client_scope(request, parse(ClientQuery, dict(request.query_params), "The query").client_id)
     candidates = await sim_reads.sessions_by_partner_session_id(svc, partner_session_id, client_id)
     if not candidates:
-        raise NotFound(
-            "SIM_404",
+        raise SimNotFound(
             f"No session has partner session id {partner_session_id!r}"
             + (f" for client {client_id}" if client_id else "")
             + "; list them with GET /_sim/sessions.",
         )
     if len(candidates) > 1:
         clients = ", ".join(s.client_id for s in candidates)
-        raise _invalid(f"Several partners ({clients}) use that partner session id: add ?clientId=<client-id>.")
+        raise SimBadRequest(f"Several partners ({clients}) use that partner session id: add ?clientId=<client-id>.")
     return json_response(await sim_reads.session_detail(svc, candidates[0]))
 
 

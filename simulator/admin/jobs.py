@@ -15,13 +15,12 @@ from starlette.routing import Route
 
 from simulator.admin.tenancy import require_admin
 from simulator.endpoints import json_response, vendor_endpoint
-from simulator.errors import ErrorDialect
+from simulator.errors import SIM
 from simulator.services import sim_reads
 from simulator.services.container import Services
 from simulator.services.inspect import job_json
 from simulator.services.params import QueryModel, WholeNumber, parse
 
-ADMIN = ErrorDialect()
 LIMIT_MAX = 1000
 
 
@@ -34,7 +33,7 @@ class JobsQuery(QueryModel):
     limit: Annotated[WholeNumber, Field(ge=1, le=LIMIT_MAX)] = 100
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def list_jobs(request: Request, svc: Services) -> Response:
     """Jobs matching every given filter (state, kind, ref), newest first, with counts per state (admin only:
     the table is shared by every partner)."""

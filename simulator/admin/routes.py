@@ -12,17 +12,12 @@ from starlette.routing import Route
 from simulator.admin.tenancy import require_admin
 from simulator.clock import iso
 from simulator.endpoints import json_response, read_json_object, vendor_endpoint
-from simulator.errors import BadRequest, ErrorDialect
+from simulator.errors import SIM, SimBadRequest
 from simulator.services import shared_clock, sim_reads
 from simulator.services.container import Services
 from simulator.services.params import BodyModel, Instant, Seconds, parse
 
-ADMIN = ErrorDialect()
 ClockInstant = Annotated[Instant, Field(le=shared_clock.CLOCK_MAX)]
-
-
-def invalid(message: str) -> BadRequest:
-    return BadRequest("SIM_400", message)
 
 
 def clock_body(svc: Services, **extra: Any) -> dict[str, Any]:
@@ -33,7 +28,7 @@ def clock_body(svc: Services, **extra: Any) -> dict[str, Any]:
 async def _body(request: Request) -> dict[str, Any]:
     if not (await request.body()).strip():
         return {}
-    return await read_json_object(request, invalid("the body must be a JSON object"))
+    return await read_json_object(request, SimBadRequest("the body must be a JSON object"))
 
 
 class FreezeBody(BodyModel):
@@ -54,7 +49,7 @@ class SetBody(BodyModel):
     at: ClockInstant
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def health(request: Request, svc: Services) -> Response:
     """Up; the simulator time; jobs per state (failed ones spent their retry budget: see GET /_sim/jobs)."""
     jobs = await sim_reads.jobs_by_state(svc)
@@ -69,12 +64,12 @@ async def health(request: Request, svc: Services) -> Response:
     )
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def get_clock(request: Request, svc: Services) -> Response:
     return json_response(clock_body(svc))
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def freeze_clock(request: Request, svc: Services) -> Response:
     require_admin(request, "The clock")
     body = parse(FreezeBody, await _body(request), "The body")
@@ -82,14 +77,14 @@ async def freeze_clock(request: Request, svc: Services) -> Response:
     return json_response(clock_body(svc))
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def resume_clock(request: Request, svc: Services) -> Response:
     require_admin(request, "The clock")
     await shared_clock.resume(svc)
     return json_response(clock_body(svc))
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def advance_clock(request: Request, svc: Services) -> Response:
     """Move the clock forward, then run every job that became due before answering."""
     require_admin(request, "The clock")
@@ -98,7 +93,7 @@ async def advance_clock(request: Request, svc: Services) -> Response:
     return json_response(clock_body(svc, jobsRun=jobs_run))
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def set_clock(request: Request, svc: Services) -> Response:
     require_admin(request, "The clock")
     body = parse(SetBody, await _body(request), 'The body (e.g. {"at": "2026-01-01T00:00:00Z"})')

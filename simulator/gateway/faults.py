@@ -26,8 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from simulator.domain.faults import Endpoint, gateway_body
 from simulator.domain.scenario import Behaviour, describe_fault
 from simulator.endpoints import error_response, json_response
-from simulator.errors import VendorError
-from simulator.gateway.iab import DETAILS, STRING_CODES
+from simulator.errors import DETAILS, STRING_CODES, VendorError
 from simulator.services import scenarios
 from simulator.services.container import Services
 from simulator.store.records import SessionRecord

@@ -10,14 +10,19 @@ from starlette.routing import Route
 
 from simulator.domain.urls import is_absolute_http_url
 from simulator.endpoints import header, json_response, read_json_object, vendor_endpoint
-from simulator.errors import BadRequest, ErrorDialect, missing, unauthorized
+from simulator.errors import (
+    DETAILS,
+    STRING_CODES,
+    BadRequest,
+    CoeBadRequest,
+    DetailsMissingId,
+    InvalidSubmissionRequest,
+    unauthorized,
+)
 from simulator.gateway.wire import confirm_body, details_body, initiate_body, presign_body, status_body
 from simulator.ids import MAX_PARTNER_ID_CHARS
 from simulator.services import partner_sessions, submissions
 from simulator.services.container import Services
-
-STRING_CODES = ErrorDialect()
-DETAILS = ErrorDialect(integer_codes=True, data_null=True)
 
 FLOWS = partner_sessions.INITIATE_FLOWS
 SOURCES = ("SDK", "WEB_SDK")
@@ -32,16 +37,16 @@ def _required(request: Request, *pairs: tuple[str, str]) -> list[str]:
     for name, cause in pairs:
         value = header(request, name)
         if value is None:
-            raise missing(cause)
+            raise CoeBadRequest(cause)
         if len(value) > MAX_PARTNER_ID_CHARS:
-            raise BadRequest("1539", f"{name.upper().replace('-', '_')}_TOO_LONG")
+            raise CoeBadRequest(f"{name.upper().replace('-', '_')}_TOO_LONG")
         values.append(value)
     return values
 
 
 def _initiate_request(body: dict[str, Any], headers: list[str]) -> partner_sessions.InitiateRequest:
     def invalid(cause: str) -> BadRequest:
-        return BadRequest("1539", cause)
+        return CoeBadRequest(cause)
 
     flow, source = body.get("flow"), body.get("source")
     if flow not in FLOWS:
@@ -100,7 +105,7 @@ async def initiate_flow(request: Request, svc: Services) -> Response:
         ("x-partner-user-id-type", "PARTNER_USER_ID_TYPE_CAN_NOT_BE_EMPTY"),
         ("x-partner-session-id", "X_PARTNER_SESSION_ID_CAN_NOT_BE_EMPTY"),
     )
-    body = await read_json_object(request, BadRequest("1539", "INVALID_REQUEST_BODY"))
+    body = await read_json_object(request, CoeBadRequest("INVALID_REQUEST_BODY"))
     result = await partner_sessions.initiate_flow(svc, claims, _initiate_request(body, headers))
     return json_response(initiate_body(result))
 
@@ -110,7 +115,7 @@ def _sdk_caller(request: Request, svc: Services, *, missing_token_is_401: bool =
     if token is None:
         if missing_token_is_401:
             raise unauthorized()
-        raise missing("COE_PARTNER_CAN_NOT_BE_EMPTY")
+        raise CoeBadRequest("COE_PARTNER_CAN_NOT_BE_EMPTY")
     partner_session_id, sdk_session_id = _required(
         request,
         ("x-partner-session-id", "X_PARTNER_SESSION_ID_CAN_NOT_BE_EMPTY"),
@@ -119,7 +124,7 @@ def _sdk_caller(request: Request, svc: Services, *, missing_token_is_401: bool =
     return partner_sessions.check_sdk_caller(svc, token, partner_session_id, sdk_session_id)
 
 
-@vendor_endpoint(STRING_CODES, query_code="1542")
+@vendor_endpoint(STRING_CODES, ambiguous_query=InvalidSubmissionRequest)
 async def presign(request: Request, svc: Services) -> Response:
     ctx = _sdk_caller(request, svc)
     result = await submissions.presign(svc, ctx, request.query_params.get("submissionType"))
@@ -129,7 +134,7 @@ async def presign(request: Request, svc: Services) -> Response:
 @vendor_endpoint(STRING_CODES)
 async def confirm(request: Request, svc: Services) -> Response:
     ctx = _sdk_caller(request, svc, missing_token_is_401=True)
-    invalid = BadRequest("1542", "INVALID_CONFIRM_UPLOAD_REQUEST")
+    invalid = InvalidSubmissionRequest("INVALID_CONFIRM_UPLOAD_REQUEST")
     body = await read_json_object(request, invalid)
     submission_id, metadata = body.get("submissionId"), body.get("metadata")
     if not isinstance(submission_id, str) or not submission_id.strip():
@@ -147,7 +152,7 @@ async def status(request: Request, svc: Services) -> Response:
     return json_response(status_body(record, strict=svc.settings.strict))
 
 
-@vendor_endpoint(DETAILS, header_code="1550")
+@vendor_endpoint(DETAILS, ambiguous=DetailsMissingId)
 async def details(request: Request, svc: Services) -> Response:
     token = header(request, "x-onekyc-token")
     if token is None:

@@ -6,7 +6,7 @@ and get_v2-coe-authentication.json). Each function raises `VendorError`s; the ha
 
 from __future__ import annotations
 
-from simulator.errors import Forbidden, unauthorized
+from simulator.errors import CoeForbidden, unauthorized
 from simulator.services.container import Services
 from simulator.tokens import IssuedToken
 
@@ -31,7 +31,7 @@ def issue_user_token(
     if partner is None or partner.pass_key != pass_key:
         raise unauthorized()
     if not partner.owns(onboarding_partner):
-        raise Forbidden("110", "ONBOARDING_PARTNER_DOES_NOT_BELONG_TO_CLIENT")
+        raise CoeForbidden("ONBOARDING_PARTNER_DOES_NOT_BELONG_TO_CLIENT")
     return svc.tokens.issue(
         "user",
         client_id,

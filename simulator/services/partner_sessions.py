@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.errors import BadRequest, Forbidden, unauthorized
+from simulator.errors import CoeBadRequest, CoeForbidden, unauthorized
 from simulator.services import scenarios
 from simulator.services.authentication import USER_TOKEN_LIFETIME
 from simulator.services.container import Services
@@ -64,10 +64,10 @@ async def initiate_flow(svc: Services, claims: TokenClaims, request: InitiateReq
     if partner is None:
         raise unauthorized()
     if not partner.owns(request.onboarding_partner):
-        raise Forbidden("110", "ONBOARDING_PARTNER_DOES_NOT_BELONG_TO_CLIENT")
+        raise CoeForbidden("ONBOARDING_PARTNER_DOES_NOT_BELONG_TO_CLIENT")
     named = flow_of_onboarding_partner(request.onboarding_partner)
     if named is not None and named != request.flow:
-        raise BadRequest("1539", "INVALID_FLOW")
+        raise CoeBadRequest("INVALID_FLOW")
     choice = await scenarios.choose_for_new_session(svc, claims.client_id, request.partner_session_id, request.user_id)
     key = svc.ids.uuid()
     token = svc.tokens.issue(
@@ -102,7 +102,7 @@ async def initiate_flow(svc: Services, claims: TokenClaims, request: InitiateReq
     try:
         await svc.repo.create_session(session)
     except DuplicateError:
-        raise BadRequest("1539", "DUPLICATE_PARTNER_SESSION_ID") from None
+        raise CoeBadRequest("DUPLICATE_PARTNER_SESSION_ID") from None
     await scenarios.remember_choice(svc, session, choice)
     launch_url = None
     if request.source == "WEB_SDK":
@@ -123,7 +123,7 @@ def check_sdk_caller(svc: Services, token: str, partner_session_id: str, sdk_ses
     """The verified caller of an SDK endpoint; 401 for a bad user token, 403 for another session's token."""
     claims = svc.tokens.verify(token, "user")
     if claims.partner_session_id is not None and claims.partner_session_id != partner_session_id:
-        raise Forbidden("110", "FORBIDDEN")
+        raise CoeForbidden("FORBIDDEN")
     return SdkContext(claims, partner_session_id, sdk_session_id)
 
 
@@ -142,7 +142,7 @@ async def session_of_caller(svc: Services, ctx: SdkContext, submission_type: str
     found = await svc.repo.find_session(claims.client_id, ctx.partner_session_id)
     if found is not None:
         if found.user_id != claims.user_id or found.user_id_type != claims.user_id_type:
-            raise Forbidden("110", "FORBIDDEN")
+            raise CoeForbidden("FORBIDDEN")
         return found
     choice = await scenarios.choose_for_new_session(svc, claims.client_id, ctx.partner_session_id, claims.user_id or "")
     partner = svc.partner(claims.client_id)

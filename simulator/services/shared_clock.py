@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from simulator.clock import iso
-from simulator.errors import BadRequest
+from simulator.errors import SimBadRequest
 from simulator.services.container import Services
 from simulator.store import shared
 from simulator.store.changes import publish
@@ -79,7 +79,7 @@ async def advance_and_settle(svc: Services, seconds: float) -> int:
     """Move the shared clock `seconds` forward, then wait for every job that became due; the number of jobs
     this instance ran meanwhile. Raises 400 `SIM_400` when the clock would pass `CLOCK_MAX`."""
     if svc.clock.now() + seconds > CLOCK_MAX:
-        raise BadRequest("SIM_400", f"`seconds`: the clock cannot go past {iso(CLOCK_MAX)}.")
+        raise SimBadRequest(f"`seconds`: the clock cannot go past {iso(CLOCK_MAX)}.")
     before = svc.scheduler.jobs_run if svc.scheduler else 0
     await advance(svc, seconds)
     return await _settle(svc, before)

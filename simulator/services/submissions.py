@@ -12,12 +12,18 @@ from typing import Any
 
 from simulator.domain.states import DocumentStatus, Status
 from simulator.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    NotFound,
-    TooManyRequests,
-    Unprocessable,
+    CoeForbidden,
+    DetailsForbidden,
+    DetailsMissingId,
+    DetailsNoSubmission,
+    DetailsWrongSession,
+    InvalidSubmissionId,
+    InvalidSubmissionRequest,
+    InvalidUploadArtifact,
+    QuotaExceeded,
+    StateConflict,
+    StatusNotFound,
+    SubmissionNotFound,
     unauthorized,
 )
 from simulator.services import reference_endpoint, scenarios
@@ -48,15 +54,15 @@ class PresignResult:
 async def presign(svc: Services, ctx: SdkContext, submission_type: str | None) -> PresignResult:
     """Upload URLs for the session's open submission, or for a new one while attempts remain."""
     if submission_type not in SUBMISSION_TYPES:
-        raise BadRequest("1542", "INVALID_SUBMISSION_TYPE")
+        raise InvalidSubmissionRequest("INVALID_SUBMISSION_TYPE")
     session = await session_of_caller(svc, ctx, submission_type)
     if not _accepts(session.flow, submission_type):
-        raise BadRequest("1542", "INVALID_SUBMISSION_TYPE")
+        raise InvalidSubmissionRequest("INVALID_SUBMISSION_TYPE")
     submission = await svc.repo.latest_submission(session.key)
     if submission is None or submission.status in (Status.COMPLETED, Status.ERROR):
         attempt = submission.attempt + 1 if submission else 1
         if attempt > session.max_attempts:
-            raise TooManyRequests("429", "SUBMISSION_QUOTA_EXCEEDED")
+            raise QuotaExceeded("SUBMISSION_QUOTA_EXCEEDED")
         submission_id = svc.ids.uuid()
         refs = {doc_type: f"{svc.ids.uuid()}_{doc_type}" for doc_type in DOCUMENT_TYPES}
         try:
@@ -102,17 +108,17 @@ async def confirm_upload(
     """INITIATED -> IN_PROGRESS; the verdict comes later, after a clock delay or N status polls."""
     submission = await _own_submission(svc, ctx, submission_id, fresh=True)
     if submission is None:
-        raise NotFound("404", "SUBMISSION_DOES_NOT_EXIST")
+        raise SubmissionNotFound("SUBMISSION_DOES_NOT_EXIST")
     if not _belongs(submission, ctx):
-        raise Forbidden("110", "FORBIDDEN")
+        raise CoeForbidden("FORBIDDEN")
     if submission.status is not Status.INITIATED:
-        raise Conflict("409", "SUBMISSION_STATE_CONFLICT")
+        raise StateConflict("SUBMISSION_STATE_CONFLICT")
     selfie = submission.documents.get("SELFIE")
     if selfie is None or selfie.status is not DocumentStatus.UPLOADED:
-        raise Unprocessable("422", "INVALID_UPLOAD_ARTIFACT")
+        raise InvalidUploadArtifact("INVALID_UPLOAD_ARTIFACT")
     session = await svc.repo.get_session(submission.session_key)
     if session is None:
-        raise NotFound("404", "SUBMISSION_DOES_NOT_EXIST")
+        raise SubmissionNotFound("SUBMISSION_DOES_NOT_EXIST")
     plan = await scenarios.plan_confirm(svc, submission, session)
     reference = reference_endpoint.reference_source(svc, session)
     now = svc.clock.now()
@@ -131,7 +137,7 @@ async def confirm_upload(
             reference_job=reference.job_kind if reference else FETCH_REFERENCE,
         )
     except StaleStateError:
-        raise Conflict("409", "SUBMISSION_STATE_CONFLICT") from None
+        raise StateConflict("SUBMISSION_STATE_CONFLICT") from None
     svc.wake_scheduler()
     return record
 
@@ -149,10 +155,10 @@ def _valid_submission_id(submission_id: str) -> bool:
 async def submission_status(svc: Services, ctx: SdkContext, submission_id: str) -> SubmissionRecord:
     """The hot path: a cached read; one counting statement only for poll-driven processing."""
     if not _valid_submission_id(submission_id):
-        raise BadRequest("1541", "INVALID_SUBMISSION_ID")
+        raise InvalidSubmissionId("INVALID_SUBMISSION_ID")
     submission = await _own_submission(svc, ctx, submission_id)
     if submission is None or not _belongs(submission, ctx):
-        raise NotFound("1543", "SUBMISSION_DOES_NOT_EXIST")
+        raise StatusNotFound("SUBMISSION_DOES_NOT_EXIST")
     if submission.status is Status.IN_PROGRESS and submission.after_polls is not None:
         counted = await svc.repo.count_poll(submission.id)
         if counted is not None and counted.polls >= submission.after_polls:
@@ -185,25 +191,25 @@ async def submission_details(
     if peeked is None:
         raise unauthorized()
     if peeked.kind != "partner":
-        raise Forbidden("903", "FORBIDDEN")
+        raise DetailsForbidden("FORBIDDEN")
     claims = svc.tokens.verify(token, "partner")
     if not partner_session_id and not submission_id:
-        raise BadRequest("1550", "PARTNER_USER_ID_CAN_NOT_BE_EMPTY")
+        raise DetailsMissingId("PARTNER_USER_ID_CAN_NOT_BE_EMPTY")
     submission: SubmissionRecord | None = None
     if submission_id:
         submission = await svc.repo.cached_submission(submission_id)
         if submission is None or submission.client_id != claims.client_id:
-            raise BadRequest("1552", "SUBMISSION_DOES_NOT_EXIST")
+            raise DetailsNoSubmission("SUBMISSION_DOES_NOT_EXIST")
         if partner_session_id and submission.partner_session_id != partner_session_id:
-            raise BadRequest("1553", "PARTNER_SESSION_ID_DOES_NOT_BELONG_TO_THE_USER")
+            raise DetailsWrongSession("PARTNER_SESSION_ID_DOES_NOT_BELONG_TO_THE_USER")
     else:
         assert partner_session_id is not None
         session = await svc.repo.find_session(claims.client_id, partner_session_id)
         if session is None:
-            raise BadRequest("1552", "SUBMISSION_DOES_NOT_EXIST")
+            raise DetailsNoSubmission("SUBMISSION_DOES_NOT_EXIST")
         submission = await svc.repo.latest_submission(session.key)
         if submission is None:
-            raise BadRequest("1552", "SUBMISSION_DOES_NOT_EXIST")
+            raise DetailsNoSubmission("SUBMISSION_DOES_NOT_EXIST")
     session_record = await svc.repo.get_session(submission.session_key)
     assert session_record is not None
     has_reference = session_record.reference_image_url is not None

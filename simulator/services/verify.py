@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from simulator.errors import BadRequest
+from simulator.errors import SimBadRequest
 from simulator.services.container import Services
 from simulator.services.inspect import request_json
 from simulator.services.params import StatusFilter, problems
@@ -103,9 +103,9 @@ def parse(body: dict[str, Any]) -> CountRule | OrderRule:
         for matcher in rule.steps() if isinstance(rule, OrderRule) else [rule]:
             matcher.query()
     except ValidationError as exc:
-        raise BadRequest("SIM_400", f"Malformed verify request: {problems(exc)}. See GET /_sim/openapi.json.") from None
+        raise SimBadRequest(f"Malformed verify request: {problems(exc)}. See GET /_sim/openapi.json.") from None
     except ValueError as exc:
-        raise BadRequest("SIM_400", str(exc)) from None
+        raise SimBadRequest(str(exc)) from None
     return rule
 
 

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from simulator.admin import control as admin_control
-from simulator.admin import dashboard, tenancy
+from simulator.admin import dashboard, health, tenancy
 from simulator.admin import inspect as admin_inspect
 from simulator.admin import jobs as admin_jobs
 from simulator.admin import openapi as admin_openapi
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             *token_gateway.routes,
             *iab.routes,
             *storage.routes,
+            *health.routes,
             *admin_routes.routes,
             *admin_inspect.routes,
             *admin_control.routes,

@@ -1,4 +1,4 @@
-"""Control API under /_sim: health and the controllable clock."""
+"""`/_sim/clock`: read, freeze, resume, advance or set the simulator clock every instance shares."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from simulator.admin.tenancy import require_admin
 from simulator.clock import iso
 from simulator.endpoints import json_response, read_json_object, vendor_endpoint
 from simulator.errors import SIM, SimBadRequest
-from simulator.services import shared_clock, sim_reads
+from simulator.services import shared_clock
 from simulator.services.container import Services
 from simulator.services.params import BodyModel, Instant, Seconds, parse
 
@@ -47,21 +47,6 @@ class SetBody(BodyModel):
     """`POST /_sim/clock/set`: jump to `at`."""
 
     at: ClockInstant
-
-
-@vendor_endpoint(SIM)
-async def health(request: Request, svc: Services) -> Response:
-    """Up; the simulator time; jobs per state (failed ones spent their retry budget: see GET /_sim/jobs)."""
-    jobs = await sim_reads.jobs_by_state(svc)
-    return json_response(
-        {
-            "status": "ok",
-            "now": iso(svc.clock.now()),
-            "pendingJobs": jobs["pending"],
-            "failedJobs": jobs["failed"],
-            "jobs": jobs,
-        }
-    )
 
 
 @vendor_endpoint(SIM)
@@ -102,7 +87,6 @@ async def set_clock(request: Request, svc: Services) -> Response:
 
 
 routes = [
-    Route("/_sim/health", health, methods=["GET"]),
     Route("/_sim/clock", get_clock, methods=["GET"]),
     Route("/_sim/clock/freeze", freeze_clock, methods=["POST"]),
     Route("/_sim/clock/resume", resume_clock, methods=["POST"]),

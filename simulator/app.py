@@ -12,14 +12,14 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from simulator.admin import control as admin_control
+from simulator.admin import actions as admin_control
+from simulator.admin import catalog as scenario_routes
+from simulator.admin import clock as admin_routes
 from simulator.admin import dashboard, health, tenancy
-from simulator.admin import inspect as admin_inspect
 from simulator.admin import jobs as admin_jobs
 from simulator.admin import openapi as admin_openapi
-from simulator.admin import outbound as outbound_routes
-from simulator.admin import routes as admin_routes
-from simulator.admin import scenarios as scenario_routes
+from simulator.admin import partner_callbacks as outbound_routes
+from simulator.admin import reads as admin_inspect
 from simulator.admin.guard import AdminTokenGuard
 from simulator.endpoints import error_response
 from simulator.errors import GenericServiceError
@@ -29,7 +29,7 @@ from simulator.gateway.faults import FaultInjection
 from simulator.gateway.journal_middleware import JournalMiddleware
 from simulator.home import routes as home_routes
 from simulator.runtime import open_services
-from simulator.services.container import Services
+from simulator.services.context import Services
 from simulator.settings import Settings, hide_password
 from simulator.webapp import routes as web_sdk_routes
 

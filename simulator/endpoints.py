@@ -27,7 +27,7 @@ from simulator.errors import (
     VendorError,
     render_error_body,
 )
-from simulator.services.container import Services
+from simulator.services.context import Services
 
 log = logging.getLogger("simulator.gateway")
 

@@ -10,7 +10,7 @@ from simulator.clock import iso
 from simulator.endpoints import json_response, vendor_endpoint
 from simulator.errors import SIM
 from simulator.services import sim_reads
-from simulator.services.container import Services
+from simulator.services.context import Services
 
 
 @vendor_endpoint(SIM)

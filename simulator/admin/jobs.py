@@ -17,9 +17,9 @@ from simulator.admin.tenancy import require_admin
 from simulator.endpoints import json_response, vendor_endpoint
 from simulator.errors import SIM
 from simulator.services import sim_reads
-from simulator.services.container import Services
-from simulator.services.inspect import job_json
+from simulator.services.context import Services
 from simulator.services.params import QueryModel, WholeNumber, parse
+from simulator.services.sim_views import job_json
 
 LIMIT_MAX = 1000
 

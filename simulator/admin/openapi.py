@@ -10,7 +10,7 @@ from simulator import __version__
 from simulator.endpoints import json_response, vendor_endpoint
 from simulator.errors import SIM
 from simulator.openapi.document import build_document
-from simulator.services.container import Services
+from simulator.services.context import Services
 
 
 @vendor_endpoint(SIM)

@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from simulator.endpoints import json_response, vendor_endpoint
 from simulator.errors import SIM, SimForbidden, SimNotFound
-from simulator.services.container import Services
+from simulator.services.context import Services
 
 PRINCIPAL = "onekyc.principal"
 

@@ -17,7 +17,7 @@ from simulator.errors import (
 )
 from simulator.gateway.wire import token_body
 from simulator.services import authentication
-from simulator.services.container import Services
+from simulator.services.context import Services
 
 
 def _credentials(request: Request, error: type[FixedCode], causes: tuple[str, str]) -> tuple[str, str]:

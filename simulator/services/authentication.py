@@ -7,7 +7,7 @@ and get_v2-coe-authentication.json). Each function raises `VendorError`s; the ha
 from __future__ import annotations
 
 from simulator.errors import CoeForbidden, unauthorized
-from simulator.services.container import Services
+from simulator.services.context import Services
 from simulator.tokens import IssuedToken
 
 USER_TOKEN_LIFETIME = 5_184_000

@@ -21,7 +21,7 @@ from simulator.services import secrets
 from simulator.services.params import problems
 
 if TYPE_CHECKING:
-    from simulator.services.container import Services
+    from simulator.services.context import Services
     from simulator.store.repository import Repository
 
 log = logging.getLogger("simulator.partners")

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.errors import CoeBadRequest, CoeForbidden, unauthorized
-from simulator.services import scenarios
+from simulator.services import session_scenarios
 from simulator.services.authentication import USER_TOKEN_LIFETIME
-from simulator.services.container import Services
+from simulator.services.context import Services
 from simulator.store.errors import DuplicateError
 from simulator.store.records import SessionRecord
 from simulator.tokens import IssuedToken, TokenClaims
@@ -68,7 +68,9 @@ async def initiate_flow(svc: Services, claims: TokenClaims, request: InitiateReq
     named = flow_of_onboarding_partner(request.onboarding_partner)
     if named is not None and named != request.flow:
         raise CoeBadRequest("INVALID_FLOW")
-    choice = await scenarios.choose_for_new_session(svc, claims.client_id, request.partner_session_id, request.user_id)
+    choice = await session_scenarios.choose_for_new_session(
+        svc, claims.client_id, request.partner_session_id, request.user_id
+    )
     key = svc.ids.uuid()
     token = svc.tokens.issue(
         "user",
@@ -103,7 +105,7 @@ async def initiate_flow(svc: Services, claims: TokenClaims, request: InitiateReq
         await svc.repo.create_session(session)
     except DuplicateError:
         raise CoeBadRequest("DUPLICATE_PARTNER_SESSION_ID") from None
-    await scenarios.remember_choice(svc, session, choice)
+    await session_scenarios.remember_choice(svc, session, choice)
     launch_url = None
     if request.source == "WEB_SDK":
         launch_url = f"{svc.settings.base_url}{LAUNCH_PATH}#/launch-v1?token={token.token}"
@@ -144,7 +146,9 @@ async def session_of_caller(svc: Services, ctx: SdkContext, submission_type: str
         if found.user_id != claims.user_id or found.user_id_type != claims.user_id_type:
             raise CoeForbidden("FORBIDDEN")
         return found
-    choice = await scenarios.choose_for_new_session(svc, claims.client_id, ctx.partner_session_id, claims.user_id or "")
+    choice = await session_scenarios.choose_for_new_session(
+        svc, claims.client_id, ctx.partner_session_id, claims.user_id or ""
+    )
     partner = svc.partner(claims.client_id)
     session = SessionRecord(
         key=svc.ids.uuid(),
@@ -173,5 +177,5 @@ async def session_of_caller(svc: Services, ctx: SdkContext, submission_type: str
         if raced is None:
             raise
         return raced
-    await scenarios.remember_choice(svc, session, choice)
+    await session_scenarios.remember_choice(svc, session, choice)
     return session

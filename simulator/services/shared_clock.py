@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from simulator.clock import iso
 from simulator.errors import SimBadRequest
-from simulator.services.container import Services
+from simulator.services.context import Services
 from simulator.store import shared
 from simulator.store.changes import publish
 

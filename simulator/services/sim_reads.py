@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from simulator.services import inspect
-from simulator.services.container import Services
-from simulator.store import control as store
+from simulator.services import sim_views
+from simulator.services.context import Services
+from simulator.store import admin_queries as store
 from simulator.store import jobs_view
 from simulator.store.journal_repo import JournalQuery, JournalRecord, JournalStore
 from simulator.store.outbound_records import CallbackRecord
@@ -88,7 +88,7 @@ async def requests_page(svc: Services, query: JournalQuery, limit: int, *, newes
 async def session_list(svc: Services, client_id: str | None, limit: int) -> list[dict[str, Any]]:
     """Partner sessions of `client_id` (or all), newest first, each with its latest submission (JSON)."""
     sessions = await store.list_sessions(svc.repo, client_id, limit)
-    return [inspect.session_json(s, await svc.repo.latest_submission(s.key)) for s in sessions]
+    return [sim_views.session_json(s, await svc.repo.latest_submission(s.key)) for s in sessions]
 
 
 async def session_by_key(svc: Services, key: str) -> SessionRecord | None:
@@ -111,9 +111,9 @@ async def session_detail(svc: Services, session: SessionRecord) -> dict[str, Any
     await svc.journal.flush()
     submissions = await svc.repo.submissions_of(session.key)
     return {
-        "session": inspect.session_json(session, submissions[-1] if submissions else None),
-        "submissions": [inspect.submission_json(s) for s in submissions],
-        "timeline": await inspect.timeline(svc, session),
+        "session": sim_views.session_json(session, submissions[-1] if submissions else None),
+        "submissions": [sim_views.submission_json(s) for s in submissions],
+        "timeline": await sim_views.timeline(svc, session),
     }
 
 

@@ -1,7 +1,7 @@
 """Submissions: presign (document upload URLs), confirm, the status poll, and Get Submission Details.
 
 A submission is one attempt of a partner session; its documents are uploaded to the presigned URLs
-(`simulator.services.uploads`). Each function raises `VendorError`s; the handlers render them.
+(`simulator.services.documents`). Each function raises `VendorError`s; the handlers render them.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from simulator.errors import (
     SubmissionNotFound,
     unauthorized,
 )
-from simulator.services import reference_endpoint, scenarios
-from simulator.services.container import Services
+from simulator.services import reference_endpoint, session_scenarios
+from simulator.services.context import Services
 from simulator.services.partner_sessions import SdkContext, session_of_caller
 from simulator.services.payloads import selfie_url
 from simulator.services.processing import complete_submission
@@ -119,7 +119,7 @@ async def confirm_upload(
     session = await svc.repo.get_session(submission.session_key)
     if session is None:
         raise SubmissionNotFound("SUBMISSION_DOES_NOT_EXIST")
-    plan = await scenarios.plan_confirm(svc, submission, session)
+    plan = await session_scenarios.plan_confirm(svc, submission, session)
     reference = reference_endpoint.reference_source(svc, session)
     now = svc.clock.now()
     due_at = now + plan.delay_seconds if plan.after_polls is None else None

@@ -15,10 +15,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from simulator.errors import SimBadRequest
-from simulator.services.container import Services
-from simulator.services.inspect import request_json
+from simulator.services.context import Services
 from simulator.services.params import StatusFilter, problems
 from simulator.services.sim_reads import journal_query
+from simulator.services.sim_views import request_json
 from simulator.store.journal_repo import JournalQuery, JournalRecord, JournalStore
 
 SHOWN_MAX = 100

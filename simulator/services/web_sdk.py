@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulator.domain.binding import Choice, Source
-from simulator.domain.scenario import Script
+from simulator.domain.scripts import Script
 from simulator.errors import SimBadRequest, Unauthorized, unauthorized
-from simulator.services.container import Services
-from simulator.services.scenarios import remember_choice
+from simulator.services.context import Services
+from simulator.services.session_scenarios import remember_choice
 from simulator.store.records import SessionRecord
 from simulator.tokens import TokenClaims
 

@@ -19,13 +19,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from simulator.browser_pages import assets, page_endpoint
 from simulator.clock import iso
 from simulator.domain.urls import is_absolute_http_url
 from simulator.endpoints import header, json_response, read_json_object, vendor_endpoint
 from simulator.errors import SIM, SimBadRequest
-from simulator.pages import assets, page_endpoint
 from simulator.services import web_sdk
-from simulator.services.container import Services
+from simulator.services.context import Services
 
 STATIC = Path(__file__).parent / "static"
 

@@ -28,7 +28,7 @@ from simulator.services.storage import ObjectKey
 from simulator.store.errors import StaleStateError
 
 if TYPE_CHECKING:
-    from simulator.services.container import Services
+    from simulator.services.context import Services
 
 BodyReader = Callable[[], Awaitable[bytes]]
 

@@ -19,13 +19,13 @@ from starlette.routing import Route
 
 from simulator.admin.tenancy import client_scope
 from simulator.clock import iso
-from simulator.domain.scenario import NAME_PATTERN, Behaviour, Script, describe_fault
+from simulator.domain.scripts import NAME_PATTERN, Behaviour, Script, describe_fault
 from simulator.endpoints import json_response, read_json_object, vendor_endpoint
 from simulator.errors import SIM, SimBadRequest, SimNotFound
-from simulator.services import scenarios
-from simulator.services.container import Services
+from simulator.services import session_scenarios
+from simulator.services.context import Services
 from simulator.services.params import QueryModel, parse, problems
-from simulator.store.scenarios import ANY_PARTNER, BindingRecord
+from simulator.store.scenario_state import ANY_PARTNER, BindingRecord
 
 BIND_EXAMPLE = '{"scenario": "spoof", "clientId": "b31fa508-331c-4e9e-9a60-b0f28c3f7e13"}'
 
@@ -115,7 +115,7 @@ async def put_binding(request: Request, svc: Services) -> Response:
     if script is not None and not isinstance(script, dict):
         raise SimBadRequest("`script` must be a scenario script object (attempts, faults, …) or left out.")
     try:
-        binding = await scenarios.bind(
+        binding = await session_scenarios.bind(
             svc,
             request.path_params["partner_session_id"],
             name,
@@ -134,7 +134,7 @@ async def delete_binding(request: Request, svc: Services) -> Response:
     """Remove the binding of a partner session id (`?clientId=` if it was made for one partner)."""
     psid = request.path_params["partner_session_id"]
     client_id = client_scope(request, parse(BindingsQuery, dict(request.query_params), "The query").client_id)
-    await scenarios.unbind(svc, psid, client_id)
+    await session_scenarios.unbind(svc, psid, client_id)
     return json_response({"partnerSessionId": psid, "clientId": client_id, "deleted": True})
 
 
@@ -142,7 +142,7 @@ async def delete_binding(request: Request, svc: Services) -> Response:
 async def list_bindings(request: Request, svc: Services) -> Response:
     """The bindings made in advance, oldest first (`?clientId=` for one partner's)."""
     client_id = client_scope(request, parse(BindingsQuery, dict(request.query_params), "The query").client_id)
-    found = await scenarios.bindings(svc, client_id)
+    found = await session_scenarios.bindings(svc, client_id)
     return json_response({"count": len(found), "bindings": [binding_json(b) for b in found]})
 
 

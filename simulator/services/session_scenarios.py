@@ -15,11 +15,11 @@ from typing import Any
 
 from simulator.domain.binding import Choice, Source, choose, rebind_for_image
 from simulator.domain.faults import Endpoint, fires, seeded_draw
-from simulator.domain.scenario import Behaviour, FaultScript, plan_json
+from simulator.domain.scripts import Behaviour, FaultScript, plan_json
 from simulator.errors import SimNotFound
-from simulator.services.container import Services
+from simulator.services.context import Services
 from simulator.store.records import SessionRecord, SubmissionRecord
-from simulator.store.scenarios import ANY_PARTNER, BindingRecord, SessionScriptRecord
+from simulator.store.scenario_state import ANY_PARTNER, BindingRecord, SessionScriptRecord
 
 log = logging.getLogger("simulator.scenarios")
 

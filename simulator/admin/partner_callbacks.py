@@ -24,7 +24,7 @@ from simulator.admin.tenancy import client_scope, ensure_own, principal
 from simulator.endpoints import json_response, read_json_object, vendor_endpoint
 from simulator.errors import SIM, SimBadRequest, SimForbidden
 from simulator.services import callbacks, partner_config, sim_reads
-from simulator.services.container import Services
+from simulator.services.context import Services
 from simulator.services.params import QueryModel, WholeNumber, parse
 from simulator.store.outbound_records import CallbackRecord, CallbackState
 

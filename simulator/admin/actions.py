@@ -14,8 +14,8 @@ from simulator.clock import iso
 from simulator.domain.outcomes import Outcome
 from simulator.endpoints import json_response, read_json_object, vendor_endpoint
 from simulator.errors import SIM, SimBadRequest
-from simulator.services import callbacks, control, inspect, sim_reads
-from simulator.services.container import Services
+from simulator.services import callbacks, interventions, sim_reads, sim_views
+from simulator.services.context import Services
 from simulator.services.params import BodyModel, parse
 
 
@@ -55,7 +55,7 @@ async def _own_submission(request: Request, svc: Services, submission_id: str) -
 async def reset(request: Request, svc: Services) -> Response:
     body = parse(ResetBody, await _body(request, '{"clientId": "<client-id>"}'), "The reset body")
     client_id = client_scope(request, body.client_id)
-    result = await control.reset(svc, client_id, body.partner_session_id)
+    result = await interventions.reset(svc, client_id, body.partner_session_id)
     return json_response({"reset": result.scope or "all", "deleted": result.deleted})
 
 
@@ -63,8 +63,8 @@ async def reset(request: Request, svc: Services) -> Response:
 async def force(request: Request, svc: Services) -> Response:
     body = parse(ForceBody, await _body(request, '{"outcome": "PASS"}'), 'The body (e.g. {"outcome": "PASS"})')
     await _own_submission(request, svc, request.path_params["submission_id"])
-    record = await control.force_outcome(svc, request.path_params["submission_id"], body.outcome, body.retriable)
-    return json_response({"submission": inspect.submission_json(record)})
+    record = await interventions.force_outcome(svc, request.path_params["submission_id"], body.outcome, body.retriable)
+    return json_response({"submission": sim_views.submission_json(record)})
 
 
 @vendor_endpoint(SIM)
@@ -81,7 +81,7 @@ async def expire_token(request: Request, svc: Services) -> Response:
     claims = svc.tokens.peek(token.strip()) if isinstance(token, str) and not principal(request).is_admin else None
     if claims is not None:
         ensure_own(request, claims.client_id, "That token was issued to another partner; expire your own tokens.")
-    revoked = await control.expire_token(svc, body.get("token"))
+    revoked = await interventions.expire_token(svc, body.get("token"))
     claims = revoked.claims
     return json_response(
         {

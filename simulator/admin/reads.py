@@ -15,8 +15,8 @@ from starlette.routing import Route
 from simulator.admin.tenancy import client_scope, ensure_own, principal
 from simulator.endpoints import json_response, read_json_object, vendor_endpoint
 from simulator.errors import SIM, SimBadRequest, SimNotFound
-from simulator.services import inspect, sim_reads, verify
-from simulator.services.container import Services
+from simulator.services import sim_reads, sim_views, verify
+from simulator.services.context import Services
 from simulator.services.params import Instant, QueryModel, StatusFilter, WholeNumber, parse
 
 LIMIT_MAX = 1000
@@ -62,7 +62,7 @@ async def list_requests(request: Request, svc: Services) -> Response:
     page = await sim_reads.requests_page(svc, query, params.limit, newest_first=params.order == "desc")
     return json_response(
         {
-            "requests": [inspect.request_json(r) for r in page.records],
+            "requests": [sim_views.request_json(r) for r in page.records],
             "count": len(page.records),
             "order": params.order,
             "journal": {

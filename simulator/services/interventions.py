@@ -13,9 +13,9 @@ from typing import Any
 from simulator.domain.outcomes import Outcome
 from simulator.domain.states import TERMINAL, Status
 from simulator.errors import SimBadRequest, SimConflict, SimNotFound
-from simulator.services.container import Services
+from simulator.services.context import Services
 from simulator.services.processing import complete_submission
-from simulator.store import control as store
+from simulator.store import admin_queries as store
 from simulator.store.errors import StaleStateError
 from simulator.store.records import SubmissionRecord
 from simulator.tokens import TokenClaims

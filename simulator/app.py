@@ -12,14 +12,9 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from simulator.admin import actions as admin_control
-from simulator.admin import catalog as scenario_routes
-from simulator.admin import clock as admin_routes
-from simulator.admin import dashboard, health, tenancy
+from simulator.admin import actions, catalog, clock, dashboard, health, partner_callbacks, reads, tenancy
 from simulator.admin import jobs as admin_jobs
 from simulator.admin import openapi as admin_openapi
-from simulator.admin import partner_callbacks as outbound_routes
-from simulator.admin import reads as admin_inspect
 from simulator.admin.guard import AdminTokenGuard
 from simulator.endpoints import error_response
 from simulator.errors import GenericServiceError
@@ -74,13 +69,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             *iab.routes,
             *storage.routes,
             *health.routes,
-            *admin_routes.routes,
-            *admin_inspect.routes,
-            *admin_control.routes,
+            *clock.routes,
+            *reads.routes,
+            *actions.routes,
             *admin_openapi.routes,
             *admin_jobs.routes,
-            *outbound_routes.routes,
-            *scenario_routes.routes,
+            *partner_callbacks.routes,
+            *catalog.routes,
             *tenancy.routes,
             *web_sdk_routes.routes,
             *dashboard.routes,

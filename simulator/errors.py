@@ -41,9 +41,9 @@ status=...)` itself is for codes that are data (a scenario's injected fault, a f
 Every vendor page spells its error body slightly differently: codes are strings on most pages and
 integers on some, some carry an ``entity`` and some ``"data": null``. Each endpoint declares its
 `ErrorDialect` (the dialects are named here); `render_error_body` is the only place that turns errors into a
-body, and `/_sim` answers in the plain dialect (`SIM`). The object storage
-is not an IAB endpoint: it answers as S3 does (the vendor's presigned URLs are S3-style, on an
-S3-compatible store), an XML `<Error>` rendered by `render_storage_error`.
+body, and `/_sim` answers in the plain dialect (`SIM`). The object storage is not an IAB endpoint: it answers
+as S3 does (the vendor's presigned URLs are S3-style, on an S3-compatible store), an XML `<Error>` rendered
+by `render_storage_error`.
 """
 
 from __future__ import annotations

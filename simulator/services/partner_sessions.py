@@ -24,6 +24,8 @@ LAUNCH_PATH = "/kyc/v2/index.html"
 
 @dataclass(frozen=True, slots=True)
 class InitiateRequest:
+    """Initiate Flow as the handler parsed it: the four identity headers and the body's fields."""
+
     onboarding_partner: str
     user_id: str
     user_id_type: str
@@ -38,6 +40,8 @@ class InitiateRequest:
 
 @dataclass(frozen=True, slots=True)
 class InitiateResult:
+    """The new session, its user token, and the Web SDK launch URL (`source=WEB_SDK` only)."""
+
     session: SessionRecord
     token: IssuedToken
     launch_url: str | None

@@ -46,6 +46,8 @@ def _accepts(flow: str, submission_type: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class PresignResult:
+    """The open submission, one upload URL per document type, and how long the URLs are valid (seconds)."""
+
     submission: SubmissionRecord
     urls: dict[str, str]
     expiry_seconds: int
@@ -173,6 +175,8 @@ async def submission_status(svc: Services, ctx: SdkContext, submission_id: str) 
 
 @dataclass(frozen=True, slots=True)
 class Details:
+    """What Get Submission Details answers with: the submission, its session, the selfie's URL (if stored)."""
+
     submission: SubmissionRecord
     session: SessionRecord
     selfie_url: str | None

@@ -24,8 +24,8 @@ from simulator.services.attribution import make_journal
 from simulator.services.coherence import Coherence
 from simulator.services.context import Services
 from simulator.services.partner_config import merge_partners
+from simulator.services.presigned_urls import UrlSigner
 from simulator.services.processing import give_up_handlers, job_handlers
-from simulator.services.storage import UrlSigner
 from simulator.settings import Settings
 from simulator.store import schema, shared
 from simulator.store import tables as t

@@ -18,7 +18,7 @@ from simulator.endpoints import Endpoint, Handler, read_body, services_of
 from simulator.errors import StorageError, VendorError, render_storage_error
 from simulator.services import documents
 from simulator.services.context import Services
-from simulator.services.storage import STORAGE_PREFIX, ObjectKey
+from simulator.services.presigned_urls import STORAGE_PREFIX, ObjectKey
 
 log = logging.getLogger("simulator.storage")
 

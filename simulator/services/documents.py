@@ -24,7 +24,7 @@ from simulator.errors import (
     TooLarge,
 )
 from simulator.services.images import Verdict, check_image, upload_limits
-from simulator.services.storage import ObjectKey
+from simulator.services.presigned_urls import ObjectKey
 from simulator.store.errors import StaleStateError
 
 if TYPE_CHECKING:

@@ -30,8 +30,8 @@ from simulator.services import reference_endpoint, session_scenarios
 from simulator.services.context import Services
 from simulator.services.partner_sessions import SdkContext, session_of_caller
 from simulator.services.payloads import selfie_url
+from simulator.services.presigned_urls import ObjectKey
 from simulator.services.processing import complete_submission
-from simulator.services.storage import ObjectKey
 from simulator.store.errors import DuplicateError, StaleStateError
 from simulator.store.outbound import FETCH_REFERENCE
 from simulator.store.records import SessionRecord, SubmissionRecord

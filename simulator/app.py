@@ -12,24 +12,19 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from simulator.admin import control as admin_control
-from simulator.admin import dashboard, tenancy
-from simulator.admin import inspect as admin_inspect
+from simulator.admin import actions, catalog, clock, dashboard, health, partner_callbacks, reads, tenancy
 from simulator.admin import jobs as admin_jobs
 from simulator.admin import openapi as admin_openapi
-from simulator.admin import outbound as outbound_routes
-from simulator.admin import routes as admin_routes
-from simulator.admin import scenarios as scenario_routes
 from simulator.admin.guard import AdminTokenGuard
-from simulator.errors import InternalError
+from simulator.endpoints import error_response
+from simulator.errors import GenericServiceError
 from simulator.gateway import iab, storage, token_gateway
 from simulator.gateway.edges import VendorCors, http_error
 from simulator.gateway.faults import FaultInjection
-from simulator.gateway.http import error_response
 from simulator.gateway.journal_middleware import JournalMiddleware
 from simulator.home import routes as home_routes
 from simulator.runtime import open_services
-from simulator.services.container import Services
+from simulator.services.context import Services
 from simulator.settings import Settings, hide_password
 from simulator.webapp import routes as web_sdk_routes
 
@@ -38,7 +33,7 @@ log = logging.getLogger("simulator.app")
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", extra={"path": request.url.path})
-    return error_response(InternalError("900", "GENERIC_SERVICE_ERROR"))
+    return error_response(GenericServiceError("GENERIC_SERVICE_ERROR"))
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Starlette:
@@ -73,13 +68,14 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             *token_gateway.routes,
             *iab.routes,
             *storage.routes,
-            *admin_routes.routes,
-            *admin_inspect.routes,
-            *admin_control.routes,
+            *health.routes,
+            *clock.routes,
+            *reads.routes,
+            *actions.routes,
             *admin_openapi.routes,
             *admin_jobs.routes,
-            *outbound_routes.routes,
-            *scenario_routes.routes,
+            *partner_callbacks.routes,
+            *catalog.routes,
             *tenancy.routes,
             *web_sdk_routes.routes,
             *dashboard.routes,

@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simulator.clock import MAX_WAIT_SECONDS
-from simulator.domain.scenario import HeaderName, HeaderValue
+from simulator.domain.scripts import HeaderName, HeaderValue
 
 SAMPLE_CLIENT_ID = "b31fa508-331c-4e9e-9a60-b0f28c3f7e13"
 SAMPLE_PASS_KEY = "2c7b2893-e49f-4cf3-89e6-1b9c5bf0500b"

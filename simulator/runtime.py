@@ -22,14 +22,14 @@ from simulator.partners import load_partners
 from simulator.scenarios.loader import load_catalog
 from simulator.services.attribution import make_journal
 from simulator.services.coherence import Coherence
-from simulator.services.container import Services
+from simulator.services.context import Services
 from simulator.services.partner_config import merge_partners
+from simulator.services.presigned_urls import UrlSigner
 from simulator.services.processing import give_up_handlers, job_handlers
-from simulator.services.storage import UrlSigner
 from simulator.settings import Settings
 from simulator.store import schema, shared
 from simulator.store import tables as t
-from simulator.store.control import revoked_jtis
+from simulator.store.admin_queries import revoked_jtis
 from simulator.store.db import make_engine
 from simulator.store.repository import Repository
 from simulator.store.upsert import insert_or_ignore

@@ -19,7 +19,7 @@ from vendor_schema import validate_response, vendor_operation
 from simulator.app import create_app
 from simulator.client import VendorClient
 from simulator.domain.faults import gateway_body
-from simulator.services.container import Services
+from simulator.services.context import Services
 from simulator.settings import Settings
 
 BASE_URL = "http://sim.test"

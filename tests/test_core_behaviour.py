@@ -12,7 +12,7 @@ from conftest import Sim, SimFactory, s3_error
 
 from simulator.client import VendorClient, sample_jpeg
 from simulator.domain.outcomes import Outcome
-from simulator.domain.scenario import AttemptScript, Script
+from simulator.domain.scripts import AttemptScript, Script
 from simulator.settings import Settings
 from simulator.store import tables as t
 

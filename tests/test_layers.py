@@ -26,7 +26,20 @@ PACKAGE = Path(__file__).resolve().parent.parent / "simulator"
 
 LOWER = frozenset({"domain", "store", "services", "jobs", "scenarios"})
 HIGHER = frozenset(
-    {"gateway", "admin", "webapp", "app", "cli", "replay", "testing", "testing_server", "testing_receiver"}
+    {
+        "gateway",
+        "admin",
+        "webapp",
+        "endpoints",
+        "browser_pages",
+        "home",
+        "app",
+        "cli",
+        "replay",
+        "testing",
+        "testing_server",
+        "testing_receiver",
+    }
 )
 DOMAIN_MAY_IMPORT = frozenset({"clock", "errors"})
 

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from simulator.domain.binding import Catalog, Choice, Source, choose, rebind_for_image
 from simulator.domain.faults import Endpoint, fires, gateway_body, seeded_draw
 from simulator.domain.outcomes import Outcome, verdict_for
-from simulator.domain.scenario import AttemptScript, Behaviour, FaultScript, Script, describe_fault, plan_json
+from simulator.domain.scripts import AttemptScript, Behaviour, FaultScript, Script, describe_fault, plan_json
 from simulator.domain.states import NextAction, Status, next_action
 
 SCRIPTS = Catalog.of(

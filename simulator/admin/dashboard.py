@@ -12,7 +12,7 @@ from pathlib import Path
 
 from starlette.routing import BaseRoute, Route
 
-from simulator.pages import assets, page_endpoint
+from simulator.browser_pages import assets, page_endpoint
 
 STATIC = Path(__file__).parent / "static"
 UI_PATH = "/_sim/ui"

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simulator.admin.tenancy import ADMIN_PRINCIPAL, PRINCIPAL, Principal
+from simulator.endpoints import error_response
 from simulator.errors import Unauthorized
-from simulator.gateway.http import error_response
 
 ADMIN_PREFIX = "/_sim"
 OPEN_PATHS = frozenset({"/_sim/health"})

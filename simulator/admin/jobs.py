@@ -14,14 +14,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from simulator.admin.tenancy import require_admin
-from simulator.errors import ErrorDialect
-from simulator.gateway.http import json_response, vendor_endpoint
-from simulator.services.container import Services
-from simulator.services.inspect import job_json
+from simulator.endpoints import json_response, vendor_endpoint
+from simulator.errors import SIM
+from simulator.services import sim_reads
+from simulator.services.context import Services
 from simulator.services.params import QueryModel, WholeNumber, parse
-from simulator.store import jobs_view
+from simulator.services.sim_views import job_json
 
-ADMIN = ErrorDialect()
 LIMIT_MAX = 1000
 
 
@@ -34,14 +33,15 @@ class JobsQuery(QueryModel):
     limit: Annotated[WholeNumber, Field(ge=1, le=LIMIT_MAX)] = 100
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def list_jobs(request: Request, svc: Services) -> Response:
     """Jobs matching every given filter (state, kind, ref), newest first, with counts per state (admin only:
     the table is shared by every partner)."""
     require_admin(request, "The job table")
     query = parse(JobsQuery, dict(request.query_params), "The query")
-    found = await jobs_view.list_jobs(svc.repo, state=query.state, kind=query.kind, ref=query.ref, limit=query.limit)
-    counts = await jobs_view.count_by_state(svc.repo)
+    found, counts = await sim_reads.job_listing(
+        svc, state=query.state, kind=query.kind, ref=query.ref, limit=query.limit
+    )
     return json_response({"count": len(found), "states": counts, "jobs": [job_json(j) for j in found]})
 
 

@@ -7,15 +7,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from simulator import __version__
-from simulator.errors import ErrorDialect
-from simulator.gateway.http import json_response, vendor_endpoint
+from simulator.endpoints import json_response, vendor_endpoint
+from simulator.errors import SIM
 from simulator.openapi.document import build_document
-from simulator.services.container import Services
-
-ADMIN = ErrorDialect()
+from simulator.services.context import Services
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def openapi_json(request: Request, svc: Services) -> Response:
     """The simulator's OpenAPI 3.0 document, with this simulator's public base URL as its server."""
     return json_response(build_document(svc.settings.base_url, request.app.routes, __version__))

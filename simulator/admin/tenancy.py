@@ -19,11 +19,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simulator.errors import ErrorDialect, Forbidden, NotFound
-from simulator.gateway.http import json_response, vendor_endpoint
-from simulator.services.container import Services
+from simulator.endpoints import json_response, vendor_endpoint
+from simulator.errors import SIM, SimForbidden, SimNotFound
+from simulator.services.context import Services
 
-ADMIN = ErrorDialect()
 PRINCIPAL = "onekyc.principal"
 
 
@@ -56,26 +55,24 @@ def client_scope(request: Request, requested: str | None) -> str | None:
     if caller.is_admin:
         return requested
     if requested is not None and requested != caller.client_id:
-        raise Forbidden(
-            "SIM_403", f"Partner {caller.client_id} can only see and change its own data, not {requested}'s."
-        )
+        raise SimForbidden(f"Partner {caller.client_id} can only see and change its own data, not {requested}'s.")
     return caller.client_id
 
 
 def require_admin(request: Request, what: str) -> None:
     """Raise Forbidden (403) unless the caller is the admin; `what` names the refused action."""
     if not principal(request).is_admin:
-        raise Forbidden("SIM_403", f"{what} is shared by every partner of this simulator: only the admin token may.")
+        raise SimForbidden(f"{what} is shared by every partner of this simulator: only the admin token may.")
 
 
 def ensure_own(request: Request, client_id: str, not_found: str) -> None:
     """Raise NotFound (404, message `not_found`) when a partner asks for another partner's object."""
     caller = principal(request)
     if not caller.is_admin and caller.client_id != client_id:
-        raise NotFound("SIM_404", not_found)
+        raise SimNotFound(not_found)
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def whoami(request: Request, svc: Services) -> Response:
     """Who the credentials of this request are: `{"role": "admin"}` or `{"role": "partner", "clientId": …}`."""
     caller = principal(request)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from simulator.domain.scenario import DEFAULT_SCENARIO, Behaviour, Script
+from simulator.domain.scripts import DEFAULT_SCENARIO, Behaviour, Script
 
 
 class Source(StrEnum):

@@ -15,6 +15,25 @@ import hashlib
 from enum import StrEnum
 from http import HTTPStatus
 
+from simulator.errors import (
+    CoeBadRequest,
+    CoeForbidden,
+    DetailsForbidden,
+    DetailsNoSubmission,
+    DetailsUnauthorized,
+    GenericServiceError,
+    InvalidCredentials,
+    InvalidSubmissionId,
+    InvalidSubmissionRequest,
+    InvalidUploadArtifact,
+    QuotaExceeded,
+    StateConflict,
+    StatusNotFound,
+    SubmissionNotFound,
+    TooLarge,
+    Unavailable,
+)
+
 
 class Endpoint(StrEnum):
     """The vendor endpoints of a partner session that faults can target."""
@@ -27,48 +46,49 @@ class Endpoint(StrEnum):
     DETAILS = "details"
 
 
-# Per endpoint: HTTP status -> (code, cause) as the vendor's page for that endpoint documents it.
+# Per endpoint: HTTP status -> (code, cause) as the vendor's page for that endpoint documents it; the codes are
+# the error classes' (`simulator.errors`).
 # `upload` is the object storage behind the presigned URL, which no vendor page describes.
 DOCUMENTED_ERRORS: dict[Endpoint, dict[int, tuple[str, str]]] = {
     Endpoint.INITIATE: {
-        400: ("1539", "INVALID_REQUEST_BODY"),
-        401: ("110", "UNAUTHORIZED"),
-        403: ("110", "ONBOARDING_PARTNER_DOES_NOT_BELONG_TO_CLIENT"),
-        500: ("900", "GENERIC_SERVICE_ERROR"),
+        400: (CoeBadRequest.code, "INVALID_REQUEST_BODY"),
+        401: (InvalidCredentials.code, "UNAUTHORIZED"),
+        403: (CoeForbidden.code, "ONBOARDING_PARTNER_DOES_NOT_BELONG_TO_CLIENT"),
+        500: (GenericServiceError.code, "GENERIC_SERVICE_ERROR"),
     },
     Endpoint.PRESIGN: {
-        400: ("1542", "INVALID_SUBMISSION_TYPE"),
-        429: ("429", "SUBMISSION_QUOTA_EXCEEDED"),
-        500: ("900", "SOMETHING_WENT_WRONG"),
+        400: (InvalidSubmissionRequest.code, "INVALID_SUBMISSION_TYPE"),
+        429: (QuotaExceeded.code, "SUBMISSION_QUOTA_EXCEEDED"),
+        500: (GenericServiceError.code, "SOMETHING_WENT_WRONG"),
     },
     Endpoint.UPLOAD: {
         403: ("403", "REQUEST_EXPIRED"),
-        413: ("413", "ENTITY_TOO_LARGE"),
-        422: ("422", "INVALID_UPLOAD_ARTIFACT"),
-        500: ("900", "GENERIC_SERVICE_ERROR"),
-        503: ("903", "SERVICE_UNAVAILABLE"),
+        413: (TooLarge.code, "ENTITY_TOO_LARGE"),
+        422: (InvalidUploadArtifact.code, "INVALID_UPLOAD_ARTIFACT"),
+        500: (GenericServiceError.code, "GENERIC_SERVICE_ERROR"),
+        503: (Unavailable.code, "SERVICE_UNAVAILABLE"),
     },
     Endpoint.CONFIRM: {
-        400: ("1542", "INVALID_CONFIRM_UPLOAD_REQUEST"),
-        401: ("110", "UNAUTHORIZED"),
-        403: ("110", "FORBIDDEN"),
-        404: ("404", "SUBMISSION_DOES_NOT_EXIST"),
-        409: ("409", "SUBMISSION_STATE_CONFLICT"),
-        422: ("422", "INVALID_UPLOAD_ARTIFACT"),
-        429: ("429", "TOO_MANY_REQUESTS"),
-        500: ("900", "GENERIC_SERVICE_ERROR"),
-        503: ("903", "SERVICE_UNAVAILABLE"),
+        400: (InvalidSubmissionRequest.code, "INVALID_CONFIRM_UPLOAD_REQUEST"),
+        401: (InvalidCredentials.code, "UNAUTHORIZED"),
+        403: (CoeForbidden.code, "FORBIDDEN"),
+        404: (SubmissionNotFound.code, "SUBMISSION_DOES_NOT_EXIST"),
+        409: (StateConflict.code, "SUBMISSION_STATE_CONFLICT"),
+        422: (InvalidUploadArtifact.code, "INVALID_UPLOAD_ARTIFACT"),
+        429: (QuotaExceeded.code, "TOO_MANY_REQUESTS"),
+        500: (GenericServiceError.code, "GENERIC_SERVICE_ERROR"),
+        503: (Unavailable.code, "SERVICE_UNAVAILABLE"),
     },
     Endpoint.STATUS: {
-        400: ("1541", "INVALID_SUBMISSION_ID"),
-        404: ("1543", "SUBMISSION_DOES_NOT_EXIST"),
-        500: ("900", "SOMETHING_WENT_WRONG"),
+        400: (InvalidSubmissionId.code, "INVALID_SUBMISSION_ID"),
+        404: (StatusNotFound.code, "SUBMISSION_DOES_NOT_EXIST"),
+        500: (GenericServiceError.code, "SOMETHING_WENT_WRONG"),
     },
     Endpoint.DETAILS: {
-        400: ("1552", "SUBMISSION_DOES_NOT_EXIST"),
-        401: ("1539", "UNAUTHORIZED"),
-        403: ("903", "FORBIDDEN"),
-        500: ("900", "GENERIC_SERVICE_ERROR"),
+        400: (DetailsNoSubmission.code, "SUBMISSION_DOES_NOT_EXIST"),
+        401: (DetailsUnauthorized.code, "UNAUTHORIZED"),
+        403: (DetailsForbidden.code, "FORBIDDEN"),
+        500: (GenericServiceError.code, "GENERIC_SERVICE_ERROR"),
     },
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from simulator.errors import Conflict
+from simulator.errors import StateConflict
 
 
 class Status(StrEnum):
@@ -56,7 +56,7 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 def check_transition(current: Status, target: Status) -> None:
     """Raise the vendor's 409 unless `current -> target` is in the table."""
     if target not in TRANSITIONS[current]:
-        raise Conflict("409", "SUBMISSION_STATE_CONFLICT")
+        raise StateConflict("SUBMISSION_STATE_CONFLICT")
 
 
 RETRIABLE_REASONS = frozenset({"NOT_LIVE", "INVALID_DOCUMENT", "DOCUMENT_NOT_FOUND", "FACE_MATCH_FAILED"})

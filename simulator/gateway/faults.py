@@ -24,12 +24,11 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simulator.domain.faults import Endpoint, gateway_body
-from simulator.domain.scenario import Behaviour, describe_fault
-from simulator.errors import VendorError
-from simulator.gateway.http import error_response, json_response
-from simulator.gateway.iab import DETAILS, STRING_CODES
-from simulator.services import scenarios
-from simulator.services.container import Services
+from simulator.domain.scripts import Behaviour, describe_fault
+from simulator.endpoints import error_response, json_response
+from simulator.errors import DETAILS, STRING_CODES, VendorError
+from simulator.services import session_scenarios
+from simulator.services.context import Services
 from simulator.store.records import SessionRecord
 
 log = logging.getLogger("simulator.faults")
@@ -66,7 +65,7 @@ def endpoint_of(method: str, path: str) -> tuple[Endpoint, dict[str, str]] | Non
 
 
 async def _session_target(svc: Services, session: SessionRecord) -> tuple[str, str, Behaviour]:
-    choice = await scenarios.session_choice(svc, session)
+    choice = await session_scenarios.session_choice(svc, session)
     return session.client_id, session.partner_session_id, choice.behaviour
 
 
@@ -93,7 +92,7 @@ async def _target(
     if not psid or endpoint not in (Endpoint.INITIATE, Endpoint.PRESIGN):
         return None
     user_id = headers.get("x-partner-user-id", "").strip() or claims.user_id or ""
-    choice = await scenarios.choose_for_new_session(svc, claims.client_id, psid, user_id)
+    choice = await session_scenarios.choose_for_new_session(svc, claims.client_id, psid, user_id)
     return claims.client_id, psid, choice.behaviour
 
 
@@ -115,7 +114,7 @@ class FaultInjection:
             return
         endpoint, params = found
         target = await _target(services, endpoint, Headers(scope=scope), params)
-        fault = await scenarios.fault_for_call(services, endpoint, *target) if target else None
+        fault = await session_scenarios.fault_for_call(services, endpoint, *target) if target else None
         if fault is None:
             await self.app(scope, receive, send)
             return

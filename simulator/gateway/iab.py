@@ -9,17 +9,22 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from simulator.domain.urls import is_absolute_http_url
-from simulator.errors import BadRequest, ErrorDialect, missing, unauthorized
-from simulator.gateway.http import header, json_response, read_json_object, vendor_endpoint
+from simulator.endpoints import header, json_response, read_json_object, vendor_endpoint
+from simulator.errors import (
+    DETAILS,
+    STRING_CODES,
+    BadRequest,
+    CoeBadRequest,
+    DetailsMissingId,
+    InvalidSubmissionRequest,
+    unauthorized,
+)
 from simulator.gateway.wire import confirm_body, details_body, initiate_body, presign_body, status_body
 from simulator.ids import MAX_PARTNER_ID_CHARS
-from simulator.services import flows
-from simulator.services.container import Services
+from simulator.services import partner_sessions, submissions
+from simulator.services.context import Services
 
-STRING_CODES = ErrorDialect()
-DETAILS = ErrorDialect(integer_codes=True, data_null=True)
-
-FLOWS = flows.INITIATE_FLOWS
+FLOWS = partner_sessions.INITIATE_FLOWS
 SOURCES = ("SDK", "WEB_SDK")
 THEMES = ("DARK_MODE", "LIGHT_MODE", "NO_PREFERENCE")
 LOCALES = ("id_ID", "en_ID")
@@ -32,16 +37,16 @@ def _required(request: Request, *pairs: tuple[str, str]) -> list[str]:
     for name, cause in pairs:
         value = header(request, name)
         if value is None:
-            raise missing(cause)
+            raise CoeBadRequest(cause)
         if len(value) > MAX_PARTNER_ID_CHARS:
-            raise BadRequest("1539", f"{name.upper().replace('-', '_')}_TOO_LONG")
+            raise CoeBadRequest(f"{name.upper().replace('-', '_')}_TOO_LONG")
         values.append(value)
     return values
 
 
-def _initiate_request(body: dict[str, Any], headers: list[str]) -> flows.InitiateRequest:
+def _initiate_request(body: dict[str, Any], headers: list[str]) -> partner_sessions.InitiateRequest:
     def invalid(cause: str) -> BadRequest:
-        return BadRequest("1539", cause)
+        return CoeBadRequest(cause)
 
     flow, source = body.get("flow"), body.get("source")
     if flow not in FLOWS:
@@ -76,7 +81,7 @@ def _initiate_request(body: dict[str, Any], headers: list[str]) -> flows.Initiat
         if value and not is_absolute_http_url(value):
             raise invalid(bad)  # javascript:, data:, //host, /\host: only absolute http(s) URLs are redirected to
     onboarding_partner, user_id, user_id_type, partner_session_id = headers
-    return flows.InitiateRequest(
+    return partner_sessions.InitiateRequest(
         onboarding_partner=onboarding_partner,
         user_id=user_id,
         user_id_type=user_id_type,
@@ -100,59 +105,59 @@ async def initiate_flow(request: Request, svc: Services) -> Response:
         ("x-partner-user-id-type", "PARTNER_USER_ID_TYPE_CAN_NOT_BE_EMPTY"),
         ("x-partner-session-id", "X_PARTNER_SESSION_ID_CAN_NOT_BE_EMPTY"),
     )
-    body = await read_json_object(request, BadRequest("1539", "INVALID_REQUEST_BODY"))
-    result = await flows.initiate_flow(svc, claims, _initiate_request(body, headers))
+    body = await read_json_object(request, CoeBadRequest("INVALID_REQUEST_BODY"))
+    result = await partner_sessions.initiate_flow(svc, claims, _initiate_request(body, headers))
     return json_response(initiate_body(result))
 
 
-def _sdk_caller(request: Request, svc: Services, *, missing_token_is_401: bool = False) -> flows.SdkContext:
+def _sdk_caller(request: Request, svc: Services, *, missing_token_is_401: bool = False) -> partner_sessions.SdkContext:
     token = header(request, "x-onekyc-token")
     if token is None:
         if missing_token_is_401:
             raise unauthorized()
-        raise missing("COE_PARTNER_CAN_NOT_BE_EMPTY")
+        raise CoeBadRequest("COE_PARTNER_CAN_NOT_BE_EMPTY")
     partner_session_id, sdk_session_id = _required(
         request,
         ("x-partner-session-id", "X_PARTNER_SESSION_ID_CAN_NOT_BE_EMPTY"),
         ("x-sdk-session-id", "X_SDK_SESSION_ID_CAN_NOT_BE_EMPTY"),
     )
-    return flows.check_sdk_caller(svc, token, partner_session_id, sdk_session_id)
+    return partner_sessions.check_sdk_caller(svc, token, partner_session_id, sdk_session_id)
 
 
-@vendor_endpoint(STRING_CODES, query_code="1542")
+@vendor_endpoint(STRING_CODES, ambiguous_query=InvalidSubmissionRequest)
 async def presign(request: Request, svc: Services) -> Response:
     ctx = _sdk_caller(request, svc)
-    result = await flows.presign(svc, ctx, request.query_params.get("submissionType"))
+    result = await submissions.presign(svc, ctx, request.query_params.get("submissionType"))
     return json_response(presign_body(result))
 
 
 @vendor_endpoint(STRING_CODES)
 async def confirm(request: Request, svc: Services) -> Response:
     ctx = _sdk_caller(request, svc, missing_token_is_401=True)
-    invalid = BadRequest("1542", "INVALID_CONFIRM_UPLOAD_REQUEST")
+    invalid = InvalidSubmissionRequest("INVALID_CONFIRM_UPLOAD_REQUEST")
     body = await read_json_object(request, invalid)
     submission_id, metadata = body.get("submissionId"), body.get("metadata")
     if not isinstance(submission_id, str) or not submission_id.strip():
         raise invalid
     if metadata is not None and not isinstance(metadata, dict):
         raise invalid
-    record = await flows.confirm_upload(svc, ctx, submission_id.strip(), metadata)
+    record = await submissions.confirm_upload(svc, ctx, submission_id.strip(), metadata)
     return json_response(confirm_body(record))
 
 
 @vendor_endpoint(STRING_CODES)
 async def status(request: Request, svc: Services) -> Response:
     ctx = _sdk_caller(request, svc)
-    record = await flows.submission_status(svc, ctx, request.path_params["submission_id"])
+    record = await submissions.submission_status(svc, ctx, request.path_params["submission_id"])
     return json_response(status_body(record, strict=svc.settings.strict))
 
 
-@vendor_endpoint(DETAILS, header_code="1550")
+@vendor_endpoint(DETAILS, ambiguous=DetailsMissingId)
 async def details(request: Request, svc: Services) -> Response:
     token = header(request, "x-onekyc-token")
     if token is None:
         raise unauthorized()
-    found = await flows.submission_details(
+    found = await submissions.submission_details(
         svc, token, header(request, "x-partner-session-id"), header(request, "x-submission-id")
     )
     return json_response(details_body(found))

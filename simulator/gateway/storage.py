@@ -14,11 +14,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from simulator.endpoints import Endpoint, Handler, read_body, services_of
 from simulator.errors import StorageError, VendorError, render_storage_error
-from simulator.gateway.http import Endpoint, Handler, read_body, services_of
-from simulator.services import uploads
-from simulator.services.container import Services
-from simulator.services.storage import STORAGE_PREFIX, ObjectKey
+from simulator.services import documents
+from simulator.services.context import Services
+from simulator.services.presigned_urls import STORAGE_PREFIX, ObjectKey
 
 log = logging.getLogger("simulator.storage")
 
@@ -58,8 +58,8 @@ def storage_endpoint(handler: Handler) -> Endpoint:
     return endpoint
 
 
-def _storage_request(request: Request) -> uploads.StorageRequest:
-    return uploads.StorageRequest(
+def _storage_request(request: Request) -> documents.StorageRequest:
+    return documents.StorageRequest(
         method=request.method,
         key=ObjectKey(request.path_params["flow"], request.path_params["reference"]),
         query=request.query_params.multi_items(),
@@ -73,15 +73,15 @@ async def put_object(request: Request, svc: Services) -> Response:
     limit = svc.settings.upload_max_bytes
 
     async def body() -> bytes:
-        return await read_body(request, limit, uploads.entity_too_large(limit))
+        return await read_body(request, limit, documents.entity_too_large(limit))
 
-    digest = await uploads.upload_document(svc, _storage_request(request), body)
+    digest = await documents.upload_document(svc, _storage_request(request), body)
     return Response(status_code=200, headers={"ETag": f'"{digest.hex()}"'})
 
 
 @storage_endpoint
 async def get_object(request: Request, svc: Services) -> Response:
-    data, content_type = await uploads.download_document(svc, _storage_request(request))
+    data, content_type = await documents.download_document(svc, _storage_request(request))
     return Response(data, media_type=content_type)
 
 

@@ -6,44 +6,50 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simulator.errors import BadRequest, ErrorDialect
-from simulator.gateway.http import header, json_response, vendor_endpoint
+from simulator.endpoints import header, json_response, vendor_endpoint
+from simulator.errors import (
+    COE_TOKEN,
+    COE_USER_TOKEN,
+    STRING_CODES,
+    CoeBadRequest,
+    EsignBadRequest,
+    FixedCode,
+)
 from simulator.gateway.wire import token_body
-from simulator.services import flows
-from simulator.services.container import Services
-
-ESIGN = ErrorDialect()
-COE = ErrorDialect(entity="ONEKYC_TOKEN_SERVICE", data_null=True)
-COE_V2 = ErrorDialect(integer_codes=True, entity="ONEKYC_TOKEN_SERVICE", data_null=True)
+from simulator.services import authentication
+from simulator.services.context import Services
 
 
-def _credentials(request: Request, code: str, causes: tuple[str, str]) -> tuple[str, str]:
+def _credentials(request: Request, error: type[FixedCode], causes: tuple[str, str]) -> tuple[str, str]:
+    """`client-id` and `pass-key`; one `error` listing the cause of each missing one (vendor-notes S2/S4)."""
     client_id, pass_key = header(request, "client-id"), header(request, "pass-key")
-    missing = [(code, cause) for value, cause in zip((client_id, pass_key), causes, strict=True) if value is None]
+    missing = [cause for value, cause in zip((client_id, pass_key), causes, strict=True) if value is None]
     if missing:
-        raise BadRequest(*missing[0], *missing[1:])
+        raise error(*missing)
     return client_id or "", pass_key or ""
 
 
-@vendor_endpoint(ESIGN, header_code="1650")
+@vendor_endpoint(STRING_CODES, ambiguous=EsignBadRequest)
 async def esign_partner_token(request: Request, svc: Services) -> Response:
-    client_id, pass_key = _credentials(request, "1650", ("MISSING_CLIENT_ID", "MISSING_PASS_KEY"))
-    issued = flows.issue_partner_token(svc, client_id, pass_key, flows.ESIGN_PARTNER_TOKEN_LIFETIME)
+    client_id, pass_key = _credentials(request, EsignBadRequest, ("MISSING_CLIENT_ID", "MISSING_PASS_KEY"))
+    issued = authentication.issue_partner_token(svc, client_id, pass_key, authentication.ESIGN_PARTNER_TOKEN_LIFETIME)
     return json_response(token_body(issued))
 
 
-@vendor_endpoint(COE)
+@vendor_endpoint(COE_TOKEN)
 async def coe_partner_token(request: Request, svc: Services) -> Response:
-    client_id, pass_key = _credentials(request, "1539", ("CLIENT_ID_CAN_NOT_BE_EMPTY", "PASS_KEY_CAN_NOT_BE_EMPTY"))
-    issued = flows.issue_partner_token(svc, client_id, pass_key, flows.COE_PARTNER_TOKEN_LIFETIME)
+    client_id, pass_key = _credentials(
+        request, CoeBadRequest, ("CLIENT_ID_CAN_NOT_BE_EMPTY", "PASS_KEY_CAN_NOT_BE_EMPTY")
+    )
+    issued = authentication.issue_partner_token(svc, client_id, pass_key, authentication.COE_PARTNER_TOKEN_LIFETIME)
     return json_response(token_body(issued))
 
 
-@vendor_endpoint(COE_V2)
+@vendor_endpoint(COE_USER_TOKEN)
 async def coe_user_token(request: Request, svc: Services) -> Response:
     client_id, pass_key = header(request, "client-id"), header(request, "pass-key")
     if client_id is None or pass_key is None:
-        raise BadRequest("1539", "MISSING_CLIENT_ID_OR_PASS_KEY")
+        raise CoeBadRequest("MISSING_CLIENT_ID_OR_PASS_KEY")
     required = (
         ("x-onboarding-partner", "COE_PARTNER_CAN_NOT_BE_EMPTY"),
         ("x-partner-user-id", "PARTNER_USER_ID_CAN_NOT_BE_EMPTY"),
@@ -52,8 +58,8 @@ async def coe_user_token(request: Request, svc: Services) -> Response:
     values = {name: header(request, name) for name, _ in required}
     for name, cause in required:
         if values[name] is None:
-            raise BadRequest("1539", cause)
-    issued = flows.issue_user_token(
+            raise CoeBadRequest(cause)
+    issued = authentication.issue_user_token(
         svc,
         client_id,
         pass_key,

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from simulator.domain.scenario import Model
+from simulator.domain.scripts import Model
 from simulator.replay.observed import Call, Run
 from simulator.scenarios.schema import Expect, PollExpectation
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from simulator.domain.scenario import describe_fault
+from simulator.domain.scripts import describe_fault
 from simulator.replay import runner
 from simulator.scenarios.loader import BUILTIN_DIR, LoadedScenario, ScenarioFileError, load_all, load_file
 from simulator.scenarios.schema import json_schema_text

@@ -18,7 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from simulator.domain.binding import Catalog
-from simulator.domain.scenario import Script
+from simulator.domain.scripts import Script
 from simulator.scenarios.schema import ScenarioFile
 from simulator.services.images import ImageLimits, check_image
 from simulator.settings import Settings

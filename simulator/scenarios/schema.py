@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from simulator.domain.scenario import MAGIC_USER_ID_PATTERN, NAME_PATTERN, Behaviour, Code, Model, Script
+from simulator.domain.scripts import MAGIC_USER_ID_PATTERN, NAME_PATTERN, Behaviour, Code, Model, Script
 from simulator.domain.states import CallbackState
 
 

@@ -27,7 +27,7 @@ from simulator.domain.outcomes import Verdict
 from simulator.domain.states import TERMINAL
 from simulator.errors import Conflict, NotFound
 from simulator.partners import CallbackConfig
-from simulator.services.outbound import (
+from simulator.services.partner_calls import (
     EXCERPT_BYTES,
     Stopwatch,
     describe_error,
@@ -49,7 +49,7 @@ from simulator.store.records import JobRecord, SessionRecord, SubmissionRecord
 
 if TYPE_CHECKING:
     from simulator.jobs.scheduler import GiveUpHandler, JobHandler
-    from simulator.services.container import Services
+    from simulator.services.context import Services
 
 log = logging.getLogger("simulator.callbacks")
 

@@ -29,9 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from simulator.partners import Partner
 from simulator.services import shared_clock
-from simulator.services.container import Services
+from simulator.services.context import Services
 from simulator.store import changes, shared
-from simulator.store.control import revoked_jtis
+from simulator.store.admin_queries import revoked_jtis
 
 log = logging.getLogger("simulator.coherence")
 

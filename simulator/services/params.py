@@ -1,7 +1,7 @@
 """The one validator of `/_sim` input: every query string and JSON body is parsed into a pydantic model,
 and a `ValidationError` becomes one `400` in the admin error format (`SIM_400`, a cause naming each field).
 
-    parse(Model, data, what)   -> Model, or raises BadRequest("SIM_400", "<what> is not valid (<field>: <why>; …) …")
+    parse(Model, data, what)   -> Model, or raises SimBadRequest("<what> is not valid (<field>: <why>; …) …")
 
 The field types here are the shared spellings of `/_sim` values, strict where Python's own parsing is
 lax: `WholeNumber` takes ASCII digits only (not "²", "1e9", "1_000" or " 5"), within a 64-bit integer;
@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from simulator.clock import parse_iso
-from simulator.errors import BadRequest
+from simulator.errors import SimBadRequest
 
 INT64_MAX = 2**63 - 1
 EPOCH_MAX = 253402300799.0  # 9999-12-31T23:59:59Z
@@ -122,8 +122,8 @@ def problems(exc: ValidationError) -> str:
 
 
 def parse(model: type[M], data: Any, what: str) -> M:
-    """`data` validated into `model`; raises BadRequest("SIM_400") naming every bad field of `what`."""
+    """`data` validated into `model`; raises SimBadRequest (`SIM_400`) naming every bad field of `what`."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise BadRequest("SIM_400", f"{what} is not valid: {problems(exc)}.") from None
+        raise SimBadRequest(f"{what} is not valid: {problems(exc)}.") from None

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from simulator.errors import BadRequest, NotFound
+from simulator.errors import BadRequest, SimBadRequest, SimNotFound
 from simulator.partners import CallbackConfig, Partner, PartnerEndpointConfig, ReferenceImageConfig, load_partners
 from simulator.services import secrets
 from simulator.services.params import problems
 
 if TYPE_CHECKING:
-    from simulator.services.container import Services
+    from simulator.services.context import Services
     from simulator.store.repository import Repository
 
 log = logging.getLogger("simulator.partners")
@@ -49,14 +49,13 @@ async def merge_partners(repo: Repository, from_file: list[Partner], now: float)
 
 
 def _invalid(exc: ValidationError, what: str) -> BadRequest:
-    return BadRequest("SIM_400", f"{what} is not valid ({problems(exc)}). Fix the field(s) and send it again.")
+    return SimBadRequest(f"{what} is not valid ({problems(exc)}). Fix the field(s) and send it again.")
 
 
 def partner_of(svc: Services, client_id: str) -> Partner:
     partner = svc.partner(client_id)
     if partner is None:
-        raise NotFound(
-            "SIM_404",
+        raise SimNotFound(
             f"There is no partner {client_id!r}; list them with GET /_sim/partners or register it with "
             "PUT /_sim/partners/{clientId}.",
         )
@@ -73,7 +72,7 @@ async def _save(svc: Services, partner: Partner) -> Partner:
 async def put_partner(svc: Services, client_id: str, body: dict[str, Any]) -> tuple[Partner, bool]:
     """Register `client_id` or replace it whole (the body is a config-file partner entry); (partner, created)."""
     if body.setdefault("client_id", client_id) != client_id:
-        raise BadRequest("SIM_400", f"The body's client_id {body['client_id']!r} is not the path's {client_id!r}.")
+        raise SimBadRequest(f"The body's client_id {body['client_id']!r} is not the path's {client_id!r}.")
     try:
         partner = Partner.model_validate(secrets.keep_unchanged(body, svc.partner(client_id)))
     except ValidationError as exc:

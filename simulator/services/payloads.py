@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.clock import iso
 from simulator.domain.states import Status
-from simulator.services.storage import ObjectKey
+from simulator.services.presigned_urls import ObjectKey
 from simulator.store.records import SessionRecord, SubmissionRecord
 
 if TYPE_CHECKING:
-    from simulator.services.container import Services
+    from simulator.services.context import Services
 
 LIVENESS_VERSION = "4.0.0"
 FACE_MATCH_VERSION = "2.3.0"

@@ -19,7 +19,7 @@ from simulator.store.records import JobRecord, SubmissionRecord
 
 if TYPE_CHECKING:
     from simulator.jobs.scheduler import GiveUpHandler, JobHandler
-    from simulator.services.container import Services
+    from simulator.services.context import Services
 
 log = logging.getLogger("simulator.processing")
 

@@ -34,8 +34,9 @@ from typing import TYPE_CHECKING
 import httpx
 
 from simulator.domain.outcomes import Outcome, Verdict, verdict_for
+from simulator.services.host_policy import OutboundPolicy, OutboundRefused
 from simulator.services.images import check_image, reference_limits
-from simulator.services.outbound import (
+from simulator.services.partner_calls import (
     EXCERPT_BYTES,
     CappedBody,
     Stopwatch,
@@ -44,14 +45,13 @@ from simulator.services.outbound import (
     journal_outbound,
     read_capped,
 )
-from simulator.services.outbound_policy import OutboundPolicy, OutboundRefused
 from simulator.store.outbound import FETCH_REFERENCE
 from simulator.store.outbound_records import FetchResult, ReferenceFetchRecord
 from simulator.store.records import JobRecord
 
 if TYPE_CHECKING:
     from simulator.jobs.scheduler import GiveUpHandler, JobHandler
-    from simulator.services.container import Services
+    from simulator.services.context import Services
 
 log = logging.getLogger("simulator.reference")
 

@@ -38,7 +38,7 @@ import httpx
 from simulator import __version__
 from simulator.partners import ReferenceImageConfig
 from simulator.services import reference
-from simulator.services.outbound import (
+from simulator.services.partner_calls import (
     EXCERPT_BYTES,
     CappedBody,
     Stopwatch,
@@ -54,7 +54,7 @@ from simulator.store.records import JobRecord, SessionRecord
 
 if TYPE_CHECKING:
     from simulator.jobs.scheduler import GiveUpHandler, JobHandler
-    from simulator.services.container import Services
+    from simulator.services.context import Services
 
 log = logging.getLogger("simulator.reference")
 

@@ -3,6 +3,8 @@
 The in-process `ControllableClock` only mirrors the row: a change here updates the row, applies the
 row as the database returns it, and tells the other instances (`clock` notification with the state),
 which apply it too. Twenty concurrent advances over several instances add up to the sum of them.
+`advance_and_settle` and `set_and_settle` are the `/_sim/clock` moves: they answer only once every job the
+move made due has run.
 """
 
 from __future__ import annotations
@@ -11,9 +13,13 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from simulator.services.container import Services
+from simulator.clock import iso
+from simulator.errors import SimBadRequest
+from simulator.services.context import Services
 from simulator.store import shared
 from simulator.store.changes import publish
+
+CLOCK_MAX = 64060588800.0  # 4000-01-01T00:00:00Z: room for token lifetimes and retries after any clock move
 
 
 def clock_payload(state: shared.ClockState) -> str:
@@ -58,3 +64,29 @@ async def reload(svc: Services) -> None:
     async with svc.repo.engine.connect() as conn:
         state = await shared.load_clock(conn)
     svc.clock.apply(*state)
+
+
+async def _settle(svc: Services, before: int) -> int:
+    """Wait until every job the clock made due has finished, on whichever instance runs it; how many
+    jobs this instance ran since `before` (its loop may have taken some)."""
+    if svc.scheduler is None:
+        return 0
+    await svc.scheduler.settle(svc.coherence, within=2 * svc.settings.job_lease_seconds + 30)
+    return svc.scheduler.jobs_run - before
+
+
+async def advance_and_settle(svc: Services, seconds: float) -> int:
+    """Move the shared clock `seconds` forward, then wait for every job that became due; the number of jobs
+    this instance ran meanwhile. Raises 400 `SIM_400` when the clock would pass `CLOCK_MAX`."""
+    if svc.clock.now() + seconds > CLOCK_MAX:
+        raise SimBadRequest(f"`seconds`: the clock cannot go past {iso(CLOCK_MAX)}.")
+    before = svc.scheduler.jobs_run if svc.scheduler else 0
+    await advance(svc, seconds)
+    return await _settle(svc, before)
+
+
+async def set_and_settle(svc: Services, at: float) -> int:
+    """Jump the shared clock to `at` (epoch seconds), then wait as `advance_and_settle` does."""
+    before = svc.scheduler.jobs_run if svc.scheduler else 0
+    await set_to(svc, at)
+    return await _settle(svc, before)

@@ -14,10 +14,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from simulator.errors import BadRequest
-from simulator.services.container import Services
-from simulator.services.inspect import request_json
+from simulator.errors import SimBadRequest
+from simulator.services.context import Services
 from simulator.services.params import StatusFilter, problems
+from simulator.services.sim_reads import journal_query
+from simulator.services.sim_views import request_json
 from simulator.store.journal_repo import JournalQuery, JournalRecord, JournalStore
 
 SHOWN_MAX = 100
@@ -39,19 +40,7 @@ class Matcher(BaseModel):
     status: StatusFilter | None = None
 
     def query(self) -> JournalQuery:
-        status, status_class = self.status or (None, None)
-        return JournalQuery(
-            client_id=self.client_id,
-            partner_session_id=self.partner_session_id,
-            session_key=self.session_key,
-            submission_id=self.submission_id,
-            direction=self.direction,
-            kind=self.kind,
-            method=self.method,
-            path=self.path,
-            status=status,
-            status_class=status_class,
-        )
+        return journal_query(self)
 
     def describe(self) -> str:
         what = " ".join(p for p in (self.method.upper() if self.method else "any", self.path or "any path") if p)
@@ -114,9 +103,9 @@ def parse(body: dict[str, Any]) -> CountRule | OrderRule:
         for matcher in rule.steps() if isinstance(rule, OrderRule) else [rule]:
             matcher.query()
     except ValidationError as exc:
-        raise BadRequest("SIM_400", f"Malformed verify request: {problems(exc)}. See GET /_sim/openapi.json.") from None
+        raise SimBadRequest(f"Malformed verify request: {problems(exc)}. See GET /_sim/openapi.json.") from None
     except ValueError as exc:
-        raise BadRequest("SIM_400", str(exc)) from None
+        raise SimBadRequest(str(exc)) from None
     return rule
 
 

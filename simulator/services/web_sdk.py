@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulator.domain.binding import Choice, Source
-from simulator.domain.scenario import Script
-from simulator.errors import BadRequest, Unauthorized, unauthorized
-from simulator.services.container import Services
-from simulator.services.scenarios import remember_choice
+from simulator.domain.scripts import Script
+from simulator.errors import SimBadRequest, Unauthorized, unauthorized
+from simulator.services.context import Services
+from simulator.services.session_scenarios import remember_choice
 from simulator.store.records import SessionRecord
 from simulator.tokens import TokenClaims
 
@@ -70,7 +70,7 @@ async def choose_scenario(svc: Services, token: str | None, name: object) -> Ses
     session = await _session(svc, claims)
     script = svc.scripts.get(name) if isinstance(name, str) else None
     if script is None:
-        raise BadRequest("SIM_400", f"unknown scenario {name!r}; the launch lists the scenarios this simulator knows")
+        raise SimBadRequest(f"unknown scenario {name!r}; the launch lists the scenarios this simulator knows")
     partner = svc.partner(session.client_id)
     max_attempts = script.max_attempts or (partner.max_attempts if partner else None) or svc.settings.max_attempts
     updated = await svc.repo.set_session_scenario(session.key, script.name, max_attempts)

@@ -40,7 +40,7 @@ from simulator.store.records import (
     document_of,
     submission_of,
 )
-from simulator.store.scenarios import ScenarioStore
+from simulator.store.scenario_state import ScenarioStore
 from simulator.store.sessions import SessionStore
 
 # Records of recent sessions and submissions (the status hot path); ~12 KB a flow, so bounded low.

@@ -19,16 +19,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from simulator.browser_pages import assets, page_endpoint
 from simulator.clock import iso
 from simulator.domain.urls import is_absolute_http_url
-from simulator.errors import BadRequest, ErrorDialect
-from simulator.gateway.http import header, json_response, read_json_object, vendor_endpoint
-from simulator.pages import assets, page_endpoint
+from simulator.endpoints import header, json_response, read_json_object, vendor_endpoint
+from simulator.errors import SIM, SimBadRequest
 from simulator.services import web_sdk
-from simulator.services.container import Services
+from simulator.services.context import Services
 
 STATIC = Path(__file__).parent / "static"
-PAGE = ErrorDialect()
 
 
 def _redirect(url: str | None) -> str | None:
@@ -59,16 +58,16 @@ def launch_body(launch: web_sdk.Launch) -> dict[str, Any]:
     }
 
 
-@vendor_endpoint(PAGE)
+@vendor_endpoint(SIM)
 async def launch(request: Request, svc: Services) -> Response:
     found = await web_sdk.launch_of(svc, header(request, "x-onekyc-token"))
     return json_response(launch_body(found))
 
 
-@vendor_endpoint(PAGE)
+@vendor_endpoint(SIM)
 async def choose_scenario(request: Request, svc: Services) -> Response:
     token = header(request, "x-onekyc-token")
-    body = await read_json_object(request, BadRequest("SIM_400", 'the body must be {"scenario": NAME}'))
+    body = await read_json_object(request, SimBadRequest('the body must be {"scenario": NAME}'))
     session = await web_sdk.choose_scenario(svc, token, body.get("scenario"))
     return json_response({"success": True, "data": {"scenario": session.scenario, "maxAttempts": session.max_attempts}})
 

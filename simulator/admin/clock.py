@@ -1,4 +1,4 @@
-"""Control API under /_sim: health and the controllable clock."""
+"""`/_sim/clock`: read, freeze, resume, advance or set the simulator clock every instance shares."""
 
 from __future__ import annotations
 
@@ -11,20 +11,13 @@ from starlette.routing import Route
 
 from simulator.admin.tenancy import require_admin
 from simulator.clock import iso
-from simulator.errors import BadRequest, ErrorDialect
-from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
+from simulator.endpoints import json_response, read_json_object, vendor_endpoint
+from simulator.errors import SIM, SimBadRequest
 from simulator.services import shared_clock
-from simulator.services.container import Services
+from simulator.services.context import Services
 from simulator.services.params import BodyModel, Instant, Seconds, parse
-from simulator.store import jobs_view
 
-ADMIN = ErrorDialect()
-CLOCK_MAX = 64060588800.0  # 4000-01-01T00:00:00Z: room for token lifetimes and retries after any clock move
-ClockInstant = Annotated[Instant, Field(le=CLOCK_MAX)]
-
-
-def invalid(message: str) -> BadRequest:
-    return BadRequest("SIM_400", message)
+ClockInstant = Annotated[Instant, Field(le=shared_clock.CLOCK_MAX)]
 
 
 def clock_body(svc: Services, **extra: Any) -> dict[str, Any]:
@@ -35,16 +28,7 @@ def clock_body(svc: Services, **extra: Any) -> dict[str, Any]:
 async def _body(request: Request) -> dict[str, Any]:
     if not (await request.body()).strip():
         return {}
-    return await read_json_object(request, invalid("the body must be a JSON object"))
-
-
-async def _settle(svc: Services, before: int) -> int:
-    """Wait until every job the clock made due has finished, on whichever instance runs it; how many
-    jobs this instance ran since `before` (its loop may have taken some)."""
-    if svc.scheduler is None:
-        return 0
-    await svc.scheduler.settle(svc.coherence, within=2 * svc.settings.job_lease_seconds + 30)
-    return svc.scheduler.jobs_run - before
+    return await read_json_object(request, SimBadRequest("the body must be a JSON object"))
 
 
 class FreezeBody(BodyModel):
@@ -65,27 +49,12 @@ class SetBody(BodyModel):
     at: ClockInstant
 
 
-@vendor_endpoint(ADMIN)
-async def health(request: Request, svc: Services) -> Response:
-    """Up; the simulator time; jobs per state (failed ones spent their retry budget: see GET /_sim/jobs)."""
-    jobs = await jobs_view.count_by_state(svc.repo)
-    return json_response(
-        {
-            "status": "ok",
-            "now": iso(svc.clock.now()),
-            "pendingJobs": jobs["pending"],
-            "failedJobs": jobs["failed"],
-            "jobs": jobs,
-        }
-    )
-
-
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def get_clock(request: Request, svc: Services) -> Response:
     return json_response(clock_body(svc))
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def freeze_clock(request: Request, svc: Services) -> Response:
     require_admin(request, "The clock")
     body = parse(FreezeBody, await _body(request), "The body")
@@ -93,36 +62,31 @@ async def freeze_clock(request: Request, svc: Services) -> Response:
     return json_response(clock_body(svc))
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def resume_clock(request: Request, svc: Services) -> Response:
     require_admin(request, "The clock")
     await shared_clock.resume(svc)
     return json_response(clock_body(svc))
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def advance_clock(request: Request, svc: Services) -> Response:
     """Move the clock forward, then run every job that became due before answering."""
     require_admin(request, "The clock")
     body = parse(AdvanceBody, await _body(request), 'The body (e.g. {"seconds": 5})')
-    if svc.clock.now() + body.seconds > CLOCK_MAX:
-        raise invalid(f"`seconds`: the clock cannot go past {iso(CLOCK_MAX)}.")
-    before = svc.scheduler.jobs_run if svc.scheduler else 0
-    await shared_clock.advance(svc, body.seconds)
-    return json_response(clock_body(svc, jobsRun=await _settle(svc, before)))
+    jobs_run = await shared_clock.advance_and_settle(svc, body.seconds)
+    return json_response(clock_body(svc, jobsRun=jobs_run))
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def set_clock(request: Request, svc: Services) -> Response:
     require_admin(request, "The clock")
     body = parse(SetBody, await _body(request), 'The body (e.g. {"at": "2026-01-01T00:00:00Z"})')
-    before = svc.scheduler.jobs_run if svc.scheduler else 0
-    await shared_clock.set_to(svc, body.at)
-    return json_response(clock_body(svc, jobsRun=await _settle(svc, before)))
+    jobs_run = await shared_clock.set_and_settle(svc, body.at)
+    return json_response(clock_body(svc, jobsRun=jobs_run))
 
 
 routes = [
-    Route("/_sim/health", health, methods=["GET"]),
     Route("/_sim/clock", get_clock, methods=["GET"]),
     Route("/_sim/clock/freeze", freeze_clock, methods=["POST"]),
     Route("/_sim/clock/resume", resume_clock, methods=["POST"]),

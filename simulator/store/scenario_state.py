@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Row, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from simulator.domain.scenario import Behaviour
+from simulator.domain.scripts import Behaviour
 from simulator.store import tables as t
 from simulator.store.changes import publish
 from simulator.store.upsert import increment, upsert

@@ -17,13 +17,18 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from simulator.errors import Conflict, PayloadTooLarge, StorageError, Unprocessable
+from simulator.errors import (
+    InvalidUploadArtifact,
+    StateConflict,
+    StorageError,
+    TooLarge,
+)
 from simulator.services.images import Verdict, check_image, upload_limits
-from simulator.services.storage import ObjectKey
+from simulator.services.presigned_urls import ObjectKey
 from simulator.store.errors import StaleStateError
 
 if TYPE_CHECKING:
-    from simulator.services.container import Services
+    from simulator.services.context import Services
 
 BodyReader = Callable[[], Awaitable[bytes]]
 
@@ -90,15 +95,15 @@ async def upload_document(svc: Services, request: StorageRequest, read_body: Bod
     if image.verdict is Verdict.TOO_MANY_BYTES:
         raise entity_too_large(limits.max_bytes)
     if image.verdict is Verdict.TOO_MANY_PIXELS:
-        raise PayloadTooLarge("413", "IMAGE_TOO_LARGE")
+        raise TooLarge("IMAGE_TOO_LARGE")
     if image.content_type is None:
-        raise Unprocessable("422", "INVALID_UPLOAD_ARTIFACT")
+        raise InvalidUploadArtifact("INVALID_UPLOAD_ARTIFACT")
     try:
         await svc.repo.store_document(
             request.key.reference, document.submission_id, data, image.content_type, svc.clock.now()
         )
     except StaleStateError:
-        raise Conflict("409", "SUBMISSION_STATE_CONFLICT") from None
+        raise StateConflict("SUBMISSION_STATE_CONFLICT") from None
     return digest
 
 

@@ -19,20 +19,15 @@ from starlette.routing import Route
 
 from simulator.admin.tenancy import client_scope
 from simulator.clock import iso
-from simulator.domain.scenario import NAME_PATTERN, Behaviour, Script, describe_fault
-from simulator.errors import BadRequest, ErrorDialect, NotFound
-from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
-from simulator.services import scenarios
-from simulator.services.container import Services
+from simulator.domain.scripts import NAME_PATTERN, Behaviour, Script, describe_fault
+from simulator.endpoints import json_response, read_json_object, vendor_endpoint
+from simulator.errors import SIM, SimBadRequest, SimNotFound
+from simulator.services import session_scenarios
+from simulator.services.context import Services
 from simulator.services.params import QueryModel, parse, problems
-from simulator.store.scenarios import ANY_PARTNER, BindingRecord
+from simulator.store.scenario_state import ANY_PARTNER, BindingRecord
 
-ADMIN = ErrorDialect()
 BIND_EXAMPLE = '{"scenario": "spoof", "clientId": "b31fa508-331c-4e9e-9a60-b0f28c3f7e13"}'
-
-
-def _invalid(message: str) -> BadRequest:
-    return BadRequest("SIM_400", message)
 
 
 def scenario_json(script: Script, *, full: bool = False) -> dict[str, Any]:
@@ -66,20 +61,20 @@ def binding_json(binding: BindingRecord) -> dict[str, Any]:
     }
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def list_scenarios(request: Request, svc: Services) -> Response:
     """The scenario catalog: each scenario's name, description, magic user id and image, attempts and faults."""
     return json_response({"scenarios": [scenario_json(s) for s in sorted(svc.scripts.values(), key=lambda s: s.name)]})
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def get_scenario(request: Request, svc: Services) -> Response:
     """One scenario of the catalog, with its full script (the script part of its scenario file)."""
     name = request.path_params["name"]
     script = svc.scripts.get(name)
     if script is None:
         known = ", ".join(sorted(svc.scripts))
-        raise NotFound("SIM_404", f"No scenario is named {name!r}. Known scenarios: {known}.")
+        raise SimNotFound(f"No scenario is named {name!r}. Known scenarios: {known}.")
     return json_response(scenario_json(script, full=True))
 
 
@@ -87,7 +82,9 @@ def _client_id(value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise _invalid("`clientId` must be a partner's client id (a non-empty string), or left out for any partner.")
+        raise SimBadRequest(
+            "`clientId` must be a partner's client id (a non-empty string), or left out for any partner."
+        )
     return value.strip()
 
 
@@ -99,24 +96,26 @@ class BindingsQuery(QueryModel):
     )
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def put_binding(request: Request, svc: Services) -> Response:
     """Bind a scenario to a partner session id in advance: its Initiate Flow runs that scenario.
 
     Body: `{"scenario": NAME}` for a catalog scenario, plus `"script": {...}` for an inline one (the script
     part of a scenario file), plus `"clientId"` to bind it for one partner only.
     """
-    body = await read_json_object(request, _invalid(f"The body must be a JSON object, e.g. {BIND_EXAMPLE}."))
+    body = await read_json_object(request, SimBadRequest(f"The body must be a JSON object, e.g. {BIND_EXAMPLE}."))
     unknown = set(body) - {"scenario", "script", "clientId"}
     if unknown:
-        raise _invalid(f"Unknown field(s) {', '.join(sorted(unknown))}; the body is {BIND_EXAMPLE}.")
+        raise SimBadRequest(f"Unknown field(s) {', '.join(sorted(unknown))}; the body is {BIND_EXAMPLE}.")
     name, script = body.get("scenario"), body.get("script")
     if not isinstance(name, str) or re.fullmatch(NAME_PATTERN, name) is None:
-        raise _invalid(f"`scenario` must be a scenario name (GET /_sim/scenarios lists them), e.g. {BIND_EXAMPLE}.")
+        raise SimBadRequest(
+            f"`scenario` must be a scenario name (GET /_sim/scenarios lists them), e.g. {BIND_EXAMPLE}."
+        )
     if script is not None and not isinstance(script, dict):
-        raise _invalid("`script` must be a scenario script object (attempts, faults, …) or left out.")
+        raise SimBadRequest("`script` must be a scenario script object (attempts, faults, …) or left out.")
     try:
-        binding = await scenarios.bind(
+        binding = await session_scenarios.bind(
             svc,
             request.path_params["partner_session_id"],
             name,
@@ -124,26 +123,26 @@ async def put_binding(request: Request, svc: Services) -> Response:
             client_scope(request, _client_id(body.get("clientId"))),
         )
     except ValidationError as exc:
-        raise _invalid(
+        raise SimBadRequest(
             f"The inline script is not valid ({problems(exc)}). Fix it and send the binding again."
         ) from None
     return json_response(binding_json(binding))
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def delete_binding(request: Request, svc: Services) -> Response:
     """Remove the binding of a partner session id (`?clientId=` if it was made for one partner)."""
     psid = request.path_params["partner_session_id"]
     client_id = client_scope(request, parse(BindingsQuery, dict(request.query_params), "The query").client_id)
-    await scenarios.unbind(svc, psid, client_id)
+    await session_scenarios.unbind(svc, psid, client_id)
     return json_response({"partnerSessionId": psid, "clientId": client_id, "deleted": True})
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def list_bindings(request: Request, svc: Services) -> Response:
     """The bindings made in advance, oldest first (`?clientId=` for one partner's)."""
     client_id = client_scope(request, parse(BindingsQuery, dict(request.query_params), "The query").client_id)
-    found = await svc.repo.list_bindings(client_id)
+    found = await session_scenarios.bindings(svc, client_id)
     return json_response({"count": len(found), "bindings": [binding_json(b) for b in found]})
 
 

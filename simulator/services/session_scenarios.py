@@ -15,11 +15,11 @@ from typing import Any
 
 from simulator.domain.binding import Choice, Source, choose, rebind_for_image
 from simulator.domain.faults import Endpoint, fires, seeded_draw
-from simulator.domain.scenario import Behaviour, FaultScript, plan_json
-from simulator.errors import NotFound
-from simulator.services.container import Services
+from simulator.domain.scripts import Behaviour, FaultScript, plan_json
+from simulator.errors import SimNotFound
+from simulator.services.context import Services
 from simulator.store.records import SessionRecord, SubmissionRecord
-from simulator.store.scenarios import ANY_PARTNER, BindingRecord, SessionScriptRecord
+from simulator.store.scenario_state import ANY_PARTNER, BindingRecord, SessionScriptRecord
 
 log = logging.getLogger("simulator.scenarios")
 
@@ -132,19 +132,23 @@ async def bind(
     """Bind a catalog scenario, or an inline script named `scenario`, to a future partner session."""
     if script is None and scenario not in svc.scripts:
         known = ", ".join(sorted(svc.scripts))
-        raise NotFound("SIM_404", f"No scenario is named {scenario!r}. Known scenarios: {known}.")
+        raise SimNotFound(f"No scenario is named {scenario!r}. Known scenarios: {known}.")
     if client_id is not None and client_id != ANY_PARTNER and svc.partner(client_id) is None:
-        raise NotFound("SIM_404", f"No partner has client id {client_id!r}; omit clientId to bind for any partner.")
+        raise SimNotFound(f"No partner has client id {client_id!r}; omit clientId to bind for any partner.")
     normalised = Behaviour.model_validate(script).model_dump(mode="json") if script is not None else None
     record = BindingRecord(client_id or ANY_PARTNER, partner_session_id, scenario, normalised, svc.clock.now())
     await svc.repo.put_binding(record)
     return record
 
 
+async def bindings(svc: Services, client_id: str | None) -> list[BindingRecord]:
+    """The bindings made in advance, oldest first: one partner's (`client_id`) or all."""
+    return await svc.repo.list_bindings(client_id)
+
+
 async def unbind(svc: Services, partner_session_id: str, client_id: str | None) -> None:
     if not await svc.repo.delete_binding(client_id or ANY_PARTNER, partner_session_id):
-        raise NotFound(
-            "SIM_404",
+        raise SimNotFound(
             f"No binding for partner session id {partner_session_id!r}"
             + (f" of client {client_id!r}" if client_id else "")
             + "; GET /_sim/bindings lists them.",

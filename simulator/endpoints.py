@@ -1,4 +1,8 @@
-"""Handler plumbing shared by the vendor endpoints: the error boundary, headers and bounded bodies."""
+"""What every route handler (gateway, admin, webapp) is built from: the error boundary, headers, bounded bodies.
+
+The vendor endpoints, `/_sim` and the hosted Web SDK page all answer errors in the vendor envelope
+(`simulator.errors`); the object storage has its own boundary (`simulator.gateway.storage`).
+"""
 
 from __future__ import annotations
 
@@ -15,14 +19,15 @@ from starlette.responses import Response
 
 from simulator.errors import (
     DEFAULT_DIALECT,
-    BadRequest,
+    CoeBadRequest,
     ErrorDialect,
-    InternalError,
-    PayloadTooLarge,
+    FixedCode,
+    GenericServiceError,
+    TooLarge,
     VendorError,
     render_error_body,
 )
-from simulator.services.container import Services
+from simulator.services.context import Services
 
 log = logging.getLogger("simulator.gateway")
 
@@ -70,27 +75,30 @@ def _name(value: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", value).upper().replace("-", "_")
 
 
-def refuse_ambiguity(request: Request, header_code: str, query_code: str) -> None:
+def refuse_ambiguity(request: Request, header_error: type[FixedCode], query_error: type[FixedCode]) -> None:
     """Raise 400 when a vendor header or a query parameter is given twice with different values.
 
     Starlette would silently pick the first (`headers.get`) or the last (`query_params`) value, which
-    lets an ambiguous request choose its identity. Cause `AMBIGUOUS_<NAME>`, code the endpoint's
-    documented 400 code for headers (`header_code`) or its query (`query_code`).
+    lets an ambiguous request choose its identity. Cause `AMBIGUOUS_<NAME>`, error the endpoint's
+    documented 400 for headers (`header_error`) or its query (`query_error`).
     """
     given: dict[bytes, bytes] = {}
     for name, value in request.scope["headers"]:  # one pass over the raw headers: this runs on every poll
         if name in _SINGLE and given.setdefault(name, value.strip()) != value.strip():
-            raise BadRequest(header_code, f"AMBIGUOUS_{_name(name.decode('latin-1'))}")
+            raise header_error(f"AMBIGUOUS_{_name(name.decode('latin-1'))}")
     if not request.scope.get("query_string"):
         return
     seen: dict[str, str] = {}
     for key, text in request.query_params.multi_items():
         if seen.setdefault(key, text) != text:
-            raise BadRequest(query_code, f"AMBIGUOUS_{_name(key)}")
+            raise query_error(f"AMBIGUOUS_{_name(key)}")
 
 
 def vendor_endpoint(
-    dialect: ErrorDialect = DEFAULT_DIALECT, *, header_code: str = "1539", query_code: str | None = None
+    dialect: ErrorDialect = DEFAULT_DIALECT,
+    *,
+    ambiguous: type[FixedCode] = CoeBadRequest,
+    ambiguous_query: type[FixedCode] | None = None,
 ) -> Callable[[Handler], Endpoint]:
     """The error boundary of one vendor endpoint: every failure leaves as that endpoint's error body.
 
@@ -102,13 +110,13 @@ def vendor_endpoint(
         @functools.wraps(handler)
         async def endpoint(request: Request) -> Response:
             try:
-                refuse_ambiguity(request, header_code, query_code or header_code)
+                refuse_ambiguity(request, ambiguous, ambiguous_query or ambiguous)
                 return await handler(request, services_of(request))
             except VendorError as error:
                 return error_response(error, dialect)
             except Exception:
                 log.exception("unexpected error", extra={"method": request.method, "path": request.url.path})
-                return error_response(InternalError("900", "GENERIC_SERVICE_ERROR"), dialect)
+                return error_response(GenericServiceError("GENERIC_SERVICE_ERROR"), dialect)
 
         return endpoint
 
@@ -126,7 +134,7 @@ def header(request: Request, name: str) -> str | None:
 
 async def read_body(request: Request, limit: int, too_large: VendorError | None = None) -> bytes:
     """The request body, refusing (without reading it all) anything over `limit` bytes."""
-    error = too_large or PayloadTooLarge("413", "ENTITY_TOO_LARGE")
+    error = too_large or TooLarge("ENTITY_TOO_LARGE")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise error

@@ -21,42 +21,37 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from simulator.admin.tenancy import client_scope, ensure_own, principal
-from simulator.errors import BadRequest, ErrorDialect, Forbidden
-from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
-from simulator.services import callbacks, partner_config
-from simulator.services.container import Services
+from simulator.endpoints import json_response, read_json_object, vendor_endpoint
+from simulator.errors import SIM, SimBadRequest, SimForbidden
+from simulator.services import callbacks, partner_config, sim_reads
+from simulator.services.context import Services
 from simulator.services.params import QueryModel, WholeNumber, parse
 from simulator.store.outbound_records import CallbackRecord, CallbackState
 
-ADMIN = ErrorDialect()
 LIST_LIMIT_MAX = 1000
 
 
-def _invalid(message: str) -> BadRequest:
-    return BadRequest("SIM_400", message)
-
-
 async def _json_body(request: Request, example: str) -> dict[str, Any]:
-    return await read_json_object(request, _invalid(f"The body must be a JSON object, e.g. {example}."))
+    return await read_json_object(request, SimBadRequest(f"The body must be a JSON object, e.g. {example}."))
 
 
 # -- partners -----------------------------------------------------------------------------------
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def list_partners(request: Request, svc: Services) -> Response:
     own = principal(request).client_id
     partners = sorted((p for p in svc.partners.values() if own in (None, p.client_id)), key=lambda p: p.client_id)
     return json_response({"partners": [partner_config.partner_json(p) for p in partners]})
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def get_partner(request: Request, svc: Services) -> Response:
     partner = partner_config.partner_of(svc, client_scope(request, request.path_params["client_id"]) or "")
     return json_response(partner_config.partner_json(partner))
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def put_partner(request: Request, svc: Services) -> Response:
     client_id = client_scope(request, request.path_params["client_id"]) or ""
     body = await _json_body(request, '{"pass_key": "...", "onboarding_partners": ["MYAPP-SDK-STANDALONE_LIVENESS"]}')
@@ -64,12 +59,12 @@ async def put_partner(request: Request, svc: Services) -> Response:
     if not principal(request).is_admin and current is not None:
         claimed = body.setdefault("onboarding_partners", list(current.onboarding_partners))
         if not isinstance(claimed, list) or set(map(str, claimed)) != set(current.onboarding_partners):
-            raise Forbidden("SIM_403", "Only the admin changes a partner's onboarding partners; leave them out.")
+            raise SimForbidden("Only the admin changes a partner's onboarding partners; leave them out.")
     partner, created = await partner_config.put_partner(svc, client_id, body)
     return json_response(partner_config.partner_json(partner), 201 if created else 200)
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def delete_partner(request: Request, svc: Services) -> Response:
     client_id = client_scope(request, request.path_params["client_id"]) or ""
     restored = await partner_config.forget_partner(svc, client_id)
@@ -78,7 +73,7 @@ async def delete_partner(request: Request, svc: Services) -> Response:
     return json_response(partner_config.partner_json(restored))
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def patch_callback(request: Request, svc: Services) -> Response:
     client_id = client_scope(request, request.path_params["client_id"]) or ""
     body = await _json_body(request, '{"url": "http://127.0.0.1:9000/callback", "method": "POST"}')
@@ -86,7 +81,7 @@ async def patch_callback(request: Request, svc: Services) -> Response:
     return json_response(partner_config.partner_json(partner))
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def patch_reference_image(request: Request, svc: Services) -> Response:
     """Change some fields of the partner's "Get Reference Image" endpoint (url, method, auth, headers, timeout)."""
     client_id = client_scope(request, request.path_params["client_id"]) or ""
@@ -115,11 +110,12 @@ async def _own_callback(request: Request, svc: Services) -> CallbackRecord:
     return found
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def list_callbacks(request: Request, svc: Services) -> Response:
     """Callbacks matching every given filter: the latest `limit` (default 100), oldest first."""
     query = parse(CallbacksQuery, dict(request.query_params), "The query")
-    found = await svc.repo.list_callbacks(
+    found = await sim_reads.callback_listing(
+        svc,
         client_id=client_scope(request, query.client_id),
         partner_session_id=query.partner_session_id,
         submission_id=query.submission_id,
@@ -129,13 +125,13 @@ async def list_callbacks(request: Request, svc: Services) -> Response:
     return json_response({"count": len(found), "callbacks": [c.to_json() for c in found]})
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def get_callback(request: Request, svc: Services) -> Response:
     found = await _own_callback(request, svc)
     return json_response(found.to_json(with_attempts=True))
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def redeliver_callback(request: Request, svc: Services) -> Response:
     """A new callback with the same body, due now (the scheduler sends it; advance 0 s to wait for it)."""
     await _own_callback(request, svc)

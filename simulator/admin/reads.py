@@ -1,11 +1,11 @@
 """`/_sim` reads: the request journal and its verify call, partner sessions and their timelines.
 
-Every read flushes the journal first, so a client sees the requests it has already had answers to.
+The reads themselves are `simulator.services.sim_reads`; these handlers parse, scope to the caller and serialise.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 from starlette.requests import Request
@@ -13,25 +13,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from simulator.admin.tenancy import client_scope, ensure_own, principal
-from simulator.errors import BadRequest, ErrorDialect, NotFound
-from simulator.gateway.http import json_response, read_json_object, vendor_endpoint
-from simulator.services import inspect, verify
-from simulator.services.container import Services
+from simulator.endpoints import json_response, read_json_object, vendor_endpoint
+from simulator.errors import SIM, SimBadRequest, SimNotFound
+from simulator.services import sim_reads, sim_views, verify
+from simulator.services.context import Services
 from simulator.services.params import Instant, QueryModel, StatusFilter, WholeNumber, parse
-from simulator.store import control as store
-from simulator.store.journal_repo import JournalQuery, JournalStore
-from simulator.store.records import SessionRecord
 
-ADMIN = ErrorDialect()
 LIMIT_MAX = 1000
 
 
-def _invalid(message: str) -> BadRequest:
-    return BadRequest("SIM_400", message)
-
-
 class RequestsQuery(QueryModel):
-    """`GET /_sim/requests`: the journal filters (see `JournalQuery`), order and limit."""
+    """`GET /_sim/requests`: the journal filters (see `sim_reads.journal_query`), order and limit."""
 
     client_id: str | None = Field(None, alias="clientId")
     partner_session_id: str | None = Field(None, alias="partnerSessionId")
@@ -48,24 +40,6 @@ class RequestsQuery(QueryModel):
     order: Literal["desc", "asc"] = "desc"
     limit: Annotated[WholeNumber, Field(ge=1, le=LIMIT_MAX)] = 100
 
-    def journal_query(self) -> JournalQuery:
-        status, status_class = self.status or (None, None)
-        return JournalQuery(
-            client_id=self.client_id,
-            partner_session_id=self.partner_session_id,
-            session_key=self.session_key,
-            submission_id=self.submission_id,
-            direction=self.direction,
-            kind=self.kind,
-            method=self.method,
-            path=self.path,
-            status=status,
-            status_class=status_class,
-            since=self.since,
-            until=self.until,
-            after_id=self.after,
-        )
-
 
 class SessionsQuery(QueryModel):
     """`GET /_sim/sessions`: one partner's (`clientId`) or all, newest first, at most `limit`."""
@@ -80,32 +54,30 @@ class ClientQuery(QueryModel):
     client_id: str | None = Field(None, alias="clientId")
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def list_requests(request: Request, svc: Services) -> Response:
     params = parse(RequestsQuery, dict(request.query_params), "The query")
     params = params.model_copy(update={"client_id": client_scope(request, params.client_id)})
-    order = params.order
-    await svc.journal.flush()
-    journal = JournalStore(svc.repo)
-    records = await journal.query(params.journal_query(), limit=params.limit, newest_first=order == "desc")
+    query = sim_reads.journal_query(params, since=params.since, until=params.until, after_id=params.after)
+    page = await sim_reads.requests_page(svc, query, params.limit, newest_first=params.order == "desc")
     return json_response(
         {
-            "requests": [inspect.request_json(r) for r in records],
-            "count": len(records),
-            "order": order,
+            "requests": [sim_views.request_json(r) for r in page.records],
+            "count": len(page.records),
+            "order": params.order,
             "journal": {
-                "maxEntries": svc.journal.max_entries,
-                "stored": await journal.count(),
-                "recorded": svc.journal.recorded,
-                "dropped": svc.journal.dropped,
+                "maxEntries": page.max_entries,
+                "stored": page.stored,
+                "recorded": page.recorded,
+                "dropped": page.dropped,
             },
         }
     )
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def verify_requests(request: Request, svc: Services) -> Response:
-    body = await read_json_object(request, _invalid('The body must be a JSON object, e.g. {"path": "/coe/*"}.'))
+    body = await read_json_object(request, SimBadRequest('The body must be a JSON object, e.g. {"path": "/coe/*"}.'))
     own = principal(request).client_id
     if own is not None:
         steps = body.get("sequence")
@@ -118,55 +90,39 @@ async def verify_requests(request: Request, svc: Services) -> Response:
     return json_response(await verify.verify(svc, body))
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def list_sessions(request: Request, svc: Services) -> Response:
     params = parse(SessionsQuery, dict(request.query_params), "The query")
-    sessions = await store.list_sessions(svc.repo, client_scope(request, params.client_id), params.limit)
-    items = [inspect.session_json(s, await svc.repo.latest_submission(s.key)) for s in sessions]
+    items = await sim_reads.session_list(svc, client_scope(request, params.client_id), params.limit)
     return json_response({"sessions": items, "count": len(items)})
 
 
-async def _detail(svc: Services, session: SessionRecord) -> dict[str, Any]:
-    await svc.journal.flush()
-    submissions = await svc.repo.submissions_of(session.key)
-    return {
-        "session": inspect.session_json(session, submissions[-1] if submissions else None),
-        "submissions": [inspect.submission_json(s) for s in submissions],
-        "timeline": await inspect.timeline(svc, session),
-    }
-
-
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def get_session(request: Request, svc: Services) -> Response:
     key = request.path_params["key"]
-    session = await svc.repo.get_session(key)
+    session = await sim_reads.session_by_key(svc, key)
     unknown = f"There is no session with key {key!r}; list them with GET /_sim/sessions."
     if session is None:
-        raise NotFound("SIM_404", unknown)
+        raise SimNotFound(unknown)
     ensure_own(request, session.client_id, unknown)
-    return json_response(await _detail(svc, session))
+    return json_response(await sim_reads.session_detail(svc, session))
 
 
-@vendor_endpoint(ADMIN)
+@vendor_endpoint(SIM)
 async def get_session_by_partner_id(request: Request, svc: Services) -> Response:
     partner_session_id = request.path_params["partner_session_id"]
     client_id = client_scope(request, parse(ClientQuery, dict(request.query_params), "The query").client_id)
-    if client_id is not None:
-        found = await svc.repo.find_session(client_id, partner_session_id)
-        candidates = [found] if found is not None else []
-    else:
-        candidates = await store.sessions_by_partner_session_id(svc.repo, partner_session_id)
+    candidates = await sim_reads.sessions_by_partner_session_id(svc, partner_session_id, client_id)
     if not candidates:
-        raise NotFound(
-            "SIM_404",
+        raise SimNotFound(
             f"No session has partner session id {partner_session_id!r}"
             + (f" for client {client_id}" if client_id else "")
             + "; list them with GET /_sim/sessions.",
         )
     if len(candidates) > 1:
         clients = ", ".join(s.client_id for s in candidates)
-        raise _invalid(f"Several partners ({clients}) use that partner session id: add ?clientId=<client-id>.")
-    return json_response(await _detail(svc, candidates[0]))
+        raise SimBadRequest(f"Several partners ({clients}) use that partner session id: add ?clientId=<client-id>.")
+    return json_response(await sim_reads.session_detail(svc, candidates[0]))
 
 
 routes = [

@@ -18,7 +18,7 @@ from simulator.services.journal import JournalEntry
 from simulator.services.redaction import redact_text
 
 if TYPE_CHECKING:
-    from simulator.services.container import Services
+    from simulator.services.context import Services
 
 EXCERPT_BYTES = 1024
 REDACTED = "***"

@@ -17,7 +17,7 @@ from simulator.ids import IdFactory
 from simulator.jobs.scheduler import Scheduler
 from simulator.partners import Partner
 from simulator.services.journal import Journal
-from simulator.services.storage import UrlSigner
+from simulator.services.presigned_urls import UrlSigner
 from simulator.settings import Settings
 from simulator.store.repository import Repository
 from simulator.tokens import TokenService

@@ -22,7 +22,7 @@ from simulator.store import tables as t
 from simulator.store.changes import publish
 from simulator.store.records import SessionRecord
 from simulator.store.repository import Repository
-from simulator.store.scenarios import ANY_PARTNER
+from simulator.store.scenario_state import ANY_PARTNER
 from simulator.store.upsert import insert_or_ignore
 
 KEPT_TABLES = frozenset({"meta", "partners", "revoked_tokens", "clock", "instances", "alembic_version"})

@@ -12,10 +12,10 @@ from typing import Any
 
 from simulator.domain.outcomes import Outcome
 from simulator.domain.states import TERMINAL, Status
-from simulator.errors import BadRequest, Conflict, NotFound
-from simulator.services.container import Services
+from simulator.errors import SimBadRequest, SimConflict, SimNotFound
+from simulator.services.context import Services
 from simulator.services.processing import complete_submission
-from simulator.store import control as store
+from simulator.store import admin_queries as store
 from simulator.store.errors import StaleStateError
 from simulator.store.records import SubmissionRecord
 from simulator.tokens import TokenClaims
@@ -35,8 +35,7 @@ async def reset(svc: Services, client_id: str | None, partner_session_id: str | 
     Partners, the clock, the signing key and token revocations are kept; no restart is needed.
     """
     if partner_session_id is not None and client_id is None:
-        raise BadRequest(
-            "SIM_400",
+        raise SimBadRequest(
             "A partner session id is unique only within its partner: send clientId with partnerSessionId.",
         )
     await svc.journal.flush()
@@ -52,10 +51,9 @@ async def force_outcome(
     """Complete an INITIATED or IN_PROGRESS submission now with `outcome` (terminal ones are refused)."""
     record = await svc.repo.get_submission(submission_id)
     if record is None:
-        raise NotFound("SIM_404", f"There is no submission {submission_id!r}; list sessions with GET /_sim/sessions.")
+        raise SimNotFound(f"There is no submission {submission_id!r}; list sessions with GET /_sim/sessions.")
     if record.status in TERMINAL:
-        raise Conflict(
-            "SIM_409",
+        raise SimConflict(
             f"Submission {submission_id} is already {record.status.value}; terminal states never change. "
             "Start a new attempt (presign again) to get another verdict.",
         )
@@ -80,10 +78,10 @@ async def force_outcome(
     except StaleStateError:
         current = await svc.repo.get_submission(submission_id)
         state = current.status.value if current else "gone"
-        raise Conflict("SIM_409", f"Submission {submission_id} changed meanwhile (now {state}); try again.") from None
+        raise SimConflict(f"Submission {submission_id} changed meanwhile (now {state}); try again.") from None
     done = await complete_submission(svc, record.id, FORCED_CAUSE, wait_for_reference=False)
     if done is None:
-        raise NotFound("SIM_404", f"Submission {submission_id} disappeared while being forced (was it reset?).")
+        raise SimNotFound(f"Submission {submission_id} disappeared while being forced (was it reset?).")
     return done
 
 
@@ -96,11 +94,10 @@ class Revocation:
 async def expire_token(svc: Services, token: Any) -> Revocation:
     """Revoke a token the simulator issued, at once and for good (persisted: it survives a restart)."""
     if not isinstance(token, str) or not token.strip():
-        raise BadRequest("SIM_400", 'Send the token to expire as {"token": "<the JWT the simulator issued>"}.')
+        raise SimBadRequest('Send the token to expire as {"token": "<the JWT the simulator issued>"}.')
     claims = svc.tokens.peek(token.strip())
     if claims is None:
-        raise BadRequest(
-            "SIM_400",
+        raise SimBadRequest(
             "That is not a token this simulator issued (malformed, or signed with another key): pass the exact "
             "`data.token` value of the token or Initiate Flow response.",
         )

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from simulator.clock import iso
-from simulator.services.container import Services
+from simulator.services.context import Services
 from simulator.services.redaction import redact_text
 from simulator.services.reference_endpoint import JOURNAL_KIND as REFERENCE_ENDPOINT
 from simulator.store import jobs_view

@@ -17,12 +17,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from simulator.clock import ControllableClock
 from simulator.jobs.retry import RetryPolicy, describe_failure
 from simulator.store.records import JobRecord
 from simulator.store.repository import Repository
+from simulator.store.write_queue import urgent
 
 log = logging.getLogger("simulator.scheduler")
 
@@ -96,16 +97,25 @@ class Scheduler:
         while True:
             free = self._concurrency - len(self._inflight)
             if free > 0:
-                claimed = await self._repo.claim_due(self._clock.now(), self._clock.wall(), self._lease, free)
-                for job in claimed:
-                    self._inflight[job.id] = asyncio.create_task(self._run(job), name=f"job-{job.kind}-{job.id}")
-                    ran += 1
+                self._wake.clear()
+                with urgent():
+                    claimed = await self._repo.claim_due(self._clock.now(), self._clock.wall(), self._lease, free)
+                    for job in claimed:
+                        self._inflight[job.id] = asyncio.create_task(self._run(job), name=f"job-{job.kind}-{job.id}")
+                        ran += 1
             if not self._inflight:
                 return ran
-            # Look again when a job ends, or after an interval (jobs that fell due meanwhile).
-            await asyncio.wait(
-                list(self._inflight.values()), timeout=self._interval, return_when=asyncio.FIRST_COMPLETED
-            )
+            # Look again when a job ends, after an interval, or (with a slot free) when a job is added or
+            # the clock moves: a job due now does not wait for the jobs in flight.
+            waits: list[asyncio.Future[Any]] = list(self._inflight.values())
+            woken = asyncio.ensure_future(self._wake.wait()) if len(waits) < self._concurrency else None
+            try:
+                await asyncio.wait(
+                    [*waits, woken] if woken else waits, timeout=self._interval, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                if woken is not None:
+                    woken.cancel()
 
     async def settle(self, others: JobsChanged | None, within: float) -> None:
         """Run what is due, then wait until no job due by now is unfinished on any instance (or `within` s).

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from simulator.jobs.scheduler import Scheduler
 from simulator.runtime import open_services
@@ -181,3 +183,34 @@ async def test_a_job_added_while_another_runs_starts_at_once(settings: Settings)
             await scheduler.stop()
         assert urgent_inside == [True, True]
         assert await svc.repo.pending_jobs() == 0
+
+
+@contextlib.contextmanager
+def _statements(svc: Services) -> Iterator[list[str]]:
+    """Every SQL statement the repository's engine runs inside the block, in order."""
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    engine = svc.repo.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+@pytest.mark.both_databases
+async def test_a_claim_after_a_job_was_added_is_one_statement(settings: Settings) -> None:
+    async with open_services(settings, start_scheduler=False) as svc:
+        now = svc.clock.now()
+        async with svc.repo.write() as conn:
+            await add_job(conn, "noop", "one", now, now)
+        with _statements(svc) as seen:
+            [job] = await svc.repo.claim_due(now, svc.clock.wall(), 15.0, 4, look_first=False)
+        assert job.ref == "one"
+        assert [s.split()[0] for s in seen if "jobs" in s] == ["UPDATE"]
+        with _statements(svc) as seen:
+            assert await svc.repo.claim_due(now, svc.clock.wall(), 15.0, 4) == []
+        assert [s.split()[0] for s in seen if "jobs" in s] == ["SELECT"]

@@ -56,6 +56,7 @@ class Scheduler:
         self._interval = interval
         self._lease = lease
         self._wake = asyncio.Event()
+        self._hinted = False
         self._concurrency = concurrency
         self._stopping = False
         self._inflight: dict[int, asyncio.Task[None]] = {}
@@ -65,6 +66,8 @@ class Scheduler:
         clock.on_change(self.wake)
 
     def wake(self) -> None:
+        """Look at the job table now (a job was added or finished, or the clock moved)."""
+        self._hinted = True
         self._wake.set()
 
     async def start(self) -> None:
@@ -98,8 +101,11 @@ class Scheduler:
             free = self._concurrency - len(self._inflight)
             if free > 0:
                 self._wake.clear()
+                look_first, self._hinted = not self._hinted, False
                 with urgent():
-                    claimed = await self._repo.claim_due(self._clock.now(), self._clock.wall(), self._lease, free)
+                    claimed = await self._repo.claim_due(
+                        self._clock.now(), self._clock.wall(), self._lease, free, look_first=look_first
+                    )
                     for job in claimed:
                         self._inflight[job.id] = asyncio.create_task(self._run(job), name=f"job-{job.kind}-{job.id}")
                         ran += 1

@@ -17,12 +17,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from simulator.clock import ControllableClock
 from simulator.jobs.retry import RetryPolicy, describe_failure
 from simulator.store.records import JobRecord
 from simulator.store.repository import Repository
+from simulator.store.write_queue import urgent
 
 log = logging.getLogger("simulator.scheduler")
 
@@ -55,6 +56,7 @@ class Scheduler:
         self._interval = interval
         self._lease = lease
         self._wake = asyncio.Event()
+        self._hinted = False
         self._concurrency = concurrency
         self._stopping = False
         self._inflight: dict[int, asyncio.Task[None]] = {}
@@ -64,6 +66,8 @@ class Scheduler:
         clock.on_change(self.wake)
 
     def wake(self) -> None:
+        """Look at the job table now (a job was added or finished, or the clock moved)."""
+        self._hinted = True
         self._wake.set()
 
     async def start(self) -> None:
@@ -96,16 +100,28 @@ class Scheduler:
         while True:
             free = self._concurrency - len(self._inflight)
             if free > 0:
-                claimed = await self._repo.claim_due(self._clock.now(), self._clock.wall(), self._lease, free)
-                for job in claimed:
-                    self._inflight[job.id] = asyncio.create_task(self._run(job), name=f"job-{job.kind}-{job.id}")
-                    ran += 1
+                self._wake.clear()
+                look_first, self._hinted = not self._hinted, False
+                with urgent():
+                    claimed = await self._repo.claim_due(
+                        self._clock.now(), self._clock.wall(), self._lease, free, look_first=look_first
+                    )
+                    for job in claimed:
+                        self._inflight[job.id] = asyncio.create_task(self._run(job), name=f"job-{job.kind}-{job.id}")
+                        ran += 1
             if not self._inflight:
                 return ran
-            # Look again when a job ends, or after an interval (jobs that fell due meanwhile).
-            await asyncio.wait(
-                list(self._inflight.values()), timeout=self._interval, return_when=asyncio.FIRST_COMPLETED
-            )
+            # Look again when a job ends, after an interval, or (with a slot free) when a job is added or
+            # the clock moves: a job due now does not wait for the jobs in flight.
+            waits: list[asyncio.Future[Any]] = list(self._inflight.values())
+            woken = asyncio.ensure_future(self._wake.wait()) if len(waits) < self._concurrency else None
+            try:
+                await asyncio.wait(
+                    [*waits, woken] if woken else waits, timeout=self._interval, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                if woken is not None:
+                    woken.cancel()
 
     async def settle(self, others: JobsChanged | None, within: float) -> None:
         """Run what is due, then wait until no job due by now is unfinished on any instance (or `within` s).

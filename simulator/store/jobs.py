@@ -56,13 +56,20 @@ class JobStore:
 
         def write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
-    async def claim_due(self, now: float, wall: float, lease: float, limit: int) -> list[JobRecord]:
-        """Take up to `limit` jobs due at simulator time `now` (or whose lease lapsed at wall time `wall`)."""
+    async def claim_due(
+        self, now: float, wall: float, lease: float, limit: int, *, look_first: bool = True
+    ) -> list[JobRecord]:
+        """Take up to `limit` jobs due at simulator time `now` (or whose lease lapsed at wall time `wall`).
+
+        `look_first` reads before writing, as most idle passes find nothing and so take no write turn;
+        without it (a job was just added) the claim is the one statement.
+        """
         if limit <= 0:
             return []
-        async with self.engine.connect() as conn:  # a read first: most passes find nothing, and take no write lock
-            if (await conn.execute(select(_j.id).where(_claimable(now, wall)).limit(1))).first() is None:
-                return []
+        if look_first:
+            async with self.engine.connect() as conn:
+                if (await conn.execute(select(_j.id).where(_claimable(now, wall)).limit(1))).first() is None:
+                    return []
         ids = select(_j.id).where(_claimable(now, wall)).order_by(_j.due_at, _j.id).limit(limit)
         ids = ids.with_for_update(skip_locked=True)
         claim = (

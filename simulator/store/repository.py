@@ -11,7 +11,6 @@ nothing that was acknowledged.
 
 from __future__ import annotations
 
-import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -42,6 +41,7 @@ from simulator.store.records import (
 )
 from simulator.store.scenario_state import ScenarioStore
 from simulator.store.sessions import SessionStore
+from simulator.store.write_queue import WriteQueue
 
 # Records of recent sessions and submissions (the status hot path); ~12 KB a flow, so bounded low.
 _CACHE_SIZE = 5_000
@@ -59,7 +59,7 @@ class Repository(SessionStore, OutboundStore, ScenarioStore, JobStore, PartnerSt
         self.engine = engine
         self.instance_id = instance_id
         self._epoch = 0
-        self._write_lock = asyncio.Lock()
+        self._write_lock = WriteQueue()
         self._submissions: OrderedDict[str, SubmissionRecord] = OrderedDict()
         self._sessions: OrderedDict[str, SessionRecord] = OrderedDict()
 

@@ -51,6 +51,12 @@ _s, _d = t.submissions.c, t.documents.c
 # rebuilding it (or generating its cache key) each time.
 _DOCUMENT_COLUMNS = (_d.reference, _d.submission_id, _d.doc_type, _d.status, _d.content_type, _d.size, _d.uploaded_at)
 _SUBMISSION = select(t.submissions).where(_s.id == bindparam("id"))
+# A submission with its documents in one statement (one row per document; the submission's columns repeat).
+_SUBMISSION_WITH_DOCUMENTS = (
+    select(t.submissions, *(c.label(f"doc_{c.name}") for c in _DOCUMENT_COLUMNS))
+    .select_from(t.submissions.outerjoin(t.documents, _d.submission_id == _s.id))
+    .where(_s.id == bindparam("id"))
+)
 _DOCUMENTS = select(*_DOCUMENT_COLUMNS).where(_d.submission_id == bindparam("id"))
 _INSERT_SUBMISSION = insert(t.submissions).returning(*t.submissions.c)
 _INSERT_DOCUMENTS = insert(t.documents)
@@ -102,6 +108,7 @@ class Repository(SessionStore, OutboundStore, ScenarioStore, JobStore, PartnerSt
         self._write_lock = asyncio.Lock()
         self._submissions: OrderedDict[str, SubmissionRecord] = OrderedDict()
         self._sessions: OrderedDict[str, SessionRecord] = OrderedDict()
+        self._session_keys: dict[tuple[str, str], str] = {}
 
     async def cached_submission(self, submission_id: str) -> SubmissionRecord | None:
         """The submission as last committed; the hot path reads this without touching the database."""
@@ -121,6 +128,7 @@ class Repository(SessionStore, OutboundStore, ScenarioStore, JobStore, PartnerSt
         self._epoch += 1
         self._submissions.clear()
         self._sessions.clear()
+        self._session_keys.clear()
         self._script_cache().clear()
 
     def drop_submission(self, submission_id: str) -> None:
@@ -207,10 +215,23 @@ class Repository(SessionStore, OutboundStore, ScenarioStore, JobStore, PartnerSt
 
     async def get_submission(self, submission_id: str) -> SubmissionRecord | None:
         async with self.engine.connect() as conn:
-            row = (await conn.execute(_SUBMISSION, {"id": submission_id})).first()
-            if row is None:
-                return None
-            return await self._with_documents(conn, row)
+            rows = (await conn.execute(_SUBMISSION_WITH_DOCUMENTS, {"id": submission_id})).all()
+        if not rows:
+            return None
+        documents = {
+            r.doc_doc_type: DocumentRecord(
+                r.doc_reference,
+                r.doc_submission_id,
+                r.doc_doc_type,
+                DocumentStatus(r.doc_status),
+                r.doc_content_type,
+                r.doc_size,
+                r.doc_uploaded_at,
+            )
+            for r in rows
+            if r.doc_reference is not None
+        }
+        return replace(submission_of(rows[0], ()), documents=documents)
 
     @staticmethod
     async def _with_documents(conn: AsyncConnection, row: Row[Any]) -> SubmissionRecord:

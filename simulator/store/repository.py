@@ -63,7 +63,7 @@ _INSERT_DOCUMENTS = insert(t.documents)
 _LATEST = select(_s.id).where(_s.session_key == bindparam("key")).order_by(_s.attempt.desc()).limit(1)
 _COUNT_POLL = (
     update(t.submissions)
-    .where(_s.id == bindparam("id"), _s.status == Status.IN_PROGRESS.value)
+    .where(_s.id == bindparam("sid"), _s.status == Status.IN_PROGRESS.value)
     .values(polls=_s.polls + 1)
     .returning(_s.polls)
 )
@@ -349,7 +349,7 @@ class Repository(SessionStore, OutboundStore, ScenarioStore, JobStore, PartnerSt
     async def count_poll(self, submission_id: str) -> SubmissionRecord | None:
         """One more status poll of an IN_PROGRESS submission (one statement); None if no longer in progress."""
         async with self.write() as conn:
-            polls = (await conn.execute(_COUNT_POLL, {"id": submission_id})).scalar()
+            polls = (await conn.execute(_COUNT_POLL, {"sid": submission_id})).scalar()
             if polls is None:
                 return None
             await publish(conn, self.instance_id, "sub", submission_id)

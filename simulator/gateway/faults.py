@@ -28,8 +28,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from simulator.domain.faults import Endpoint, gateway_body
 from simulator.domain.scenario import Behaviour, describe_fault
 from simulator.errors import VendorError
-from simulator.gateway.http import error_response, json_response
 from simulator.gateway import iab, storage
+from simulator.gateway.http import error_response, json_response
 from simulator.gateway.iab import DETAILS, STRING_CODES
 from simulator.services import scenarios
 from simulator.services.container import Services

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from simulator.store import inline_sqlite  # noqa: F401  (registers the sqlite+inline dialect)
 from simulator.store.one_hop_aiosqlite import one_hop_dbapi
 
-
 SQLITE_POOL_SIZE = 16
 
 

@@ -56,9 +56,10 @@ class Cursor:
         return self
 
     async def _hop(self, sql: str, parameters: Any, many: bool) -> Cursor:
-        description, rows, rowcount, lastrowid = await self._connection._execute(
+        outcome: _Outcome = await self._connection._execute(  # type: ignore[no-untyped-call]  # aiosqlite's
             _run, self._connection._conn, sql, parameters, many
         )
+        description, rows, rowcount, lastrowid = outcome
         self.description, self.rowcount, self.lastrowid = description, rowcount, lastrowid
         self._rows = rows or []
         return self
@@ -109,7 +110,8 @@ def connect(database: Any, *, iter_chunk_size: int = 64, **kwargs: Any) -> Conne
     def connector() -> sqlite3.Connection:
         return sqlite3.connect(location, **kwargs)
 
-    return Connection(connector, iter_chunk_size)
+    connection: Connection = Connection(connector, iter_chunk_size)
+    return connection
 
 
 _MODULE = SimpleNamespace(**{name: getattr(aiosqlite, name) for name in aiosqlite.__all__})

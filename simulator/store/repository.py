@@ -278,9 +278,7 @@ class Repository(SessionStore, OutboundStore, ScenarioStore, JobStore, PartnerSt
         """Keep the bytes, while the submission still takes uploads (INITIATED); else StaleStateError."""
         values = {"ref": reference, "sid": submission_id, "data": data, "size": len(data)}
         async with self.write() as conn:
-            result = await conn.execute(
-                _STORE_DOCUMENT, {**values, "content_type": content_type, "uploaded_at": now}
-            )
+            result = await conn.execute(_STORE_DOCUMENT, {**values, "content_type": content_type, "uploaded_at": now})
             if result.rowcount != 1:
                 raise StaleStateError(submission_id)
             await publish(conn, self.instance_id, "sub", submission_id)

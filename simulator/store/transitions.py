@@ -1,10 +1,11 @@
 """Submission state changes: the one way a submission's status moves, and the row each move leaves.
 
-`move(from, to, cause)` (or `advance`, which answers only whether it moved) checks the move against the domain's transition table
-(`simulator.domain.states.TRANSITIONS`: an illegal move raises the vendor's 409 before any SQL), then
-makes it one conditional update (`… WHERE status = from`), so of two racing moves (on one instance or
-several) exactly one wins; the winner writes the transition row and announces the change to the other
-instances in the same transaction.
+`move(from, to, cause)` (or `advance`, which answers only whether it moved) checks the move against
+the domain's transition table (`simulator.domain.states.TRANSITIONS`: an illegal move raises the
+vendor's 409 before any SQL), then makes it one conditional update (`… WHERE status = from`,
+`RETURNING` the row), so of two racing moves (on one instance or several) exactly one wins; the
+winner writes the transition row and announces the change to the other instances in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -24,9 +25,7 @@ _s = t.submissions.c
 # Built once: executing the same construct hits SQLAlchemy's compiled cache without rebuilding it.
 INSERT_TRANSITION = insert(t.transitions)
 _MOVE_STATEMENT = (
-    update(t.submissions)
-    .where(_s.id == bindparam("_id"), _s.status == bindparam("_from"))
-    .returning(*t.submissions.c)
+    update(t.submissions).where(_s.id == bindparam("_id"), _s.status == bindparam("_from")).returning(*t.submissions.c)
 )
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
@@ -110,8 +110,7 @@ def connect(database: Any, *, iter_chunk_size: int = 64, **kwargs: Any) -> Conne
     def connector() -> sqlite3.Connection:
         return sqlite3.connect(location, **kwargs)
 
-    connection: Connection = Connection(connector, iter_chunk_size)
-    return connection
+    return cast(Connection, Connection(connector, iter_chunk_size))  # aiosqlite is untyped: its subclass is Any
 
 
 _MODULE = SimpleNamespace(**{name: getattr(aiosqlite, name) for name in aiosqlite.__all__})

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
@@ -108,9 +108,10 @@ def connect(database: Any, *, iter_chunk_size: int = 64, **kwargs: Any) -> Conne
     location = database.decode("utf-8") if isinstance(database, bytes) else str(database)
 
     def connector() -> sqlite3.Connection:
-        return sqlite3.connect(location, **kwargs)
+        connection: sqlite3.Connection = sqlite3.connect(location, **kwargs)
+        return connection
 
-    return cast(Connection, Connection(connector, iter_chunk_size))  # aiosqlite is untyped: its subclass is Any
+    return Connection(connector, iter_chunk_size)
 
 
 _MODULE = SimpleNamespace(**{name: getattr(aiosqlite, name) for name in aiosqlite.__all__})

@@ -6,8 +6,8 @@ rows and writes them in batches (one transaction and one multi-row insert per ba
 database work stay off the request path. Memory and disk stay flat: the buffer holds at most
 `max_entries` items and at most `max_bytes` of captured headers and body excerpts (the oldest unwritten
 item is dropped when the writer falls behind, counted in `dropped`), and the sink deletes rows older
-than the newest `max_entries` after every batch (each row's bodies are excerpts of `excerpt_bytes`). `flush()` writes everything recorded before
-it was called: readers call it first to see their own writes.
+than the newest `max_entries` after every batch (each row's bodies are excerpts of `excerpt_bytes`).
+`flush()` writes everything recorded before it was called: readers call it first to see their own writes.
 """
 
 from __future__ import annotations

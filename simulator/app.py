@@ -15,14 +15,13 @@ from starlette.responses import Response
 from simulator.admin import actions, catalog, clock, dashboard, health, partner_callbacks, reads, tenancy
 from simulator.admin import jobs as admin_jobs
 from simulator.admin import openapi as admin_openapi
-from simulator.admin.guard import AdminTokenGuard
 from simulator.endpoints import error_response
 from simulator.errors import GenericServiceError
 from simulator.gateway import iab, storage, token_gateway
-from simulator.gateway.edges import VendorCors, http_error
-from simulator.gateway.faults import FaultInjection
-from simulator.gateway.journal_middleware import JournalMiddleware
+from simulator.gateway.edges import http_error
+from simulator.gateway.faults import VENDOR_ROUTES
 from simulator.home import routes as home_routes
+from simulator.middleware import Edges
 from simulator.runtime import open_services
 from simulator.services.context import Services
 from simulator.settings import Settings, hide_password
@@ -82,15 +81,15 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             *home_routes,
         ],
         exception_handlers={HTTPException: http_error, Exception: _unexpected},
-        # Outermost first: the journal sees what the client gets (preflights included); CORS covers
-        # vendor and storage paths; the guard covers only /_sim; scenario faults answer vendor calls
-        # before their handlers.
+        # One entry: /_sim passes the admin guard only; other paths the journal, CORS (when origins are
+        # configured) and scenario faults (simulator/middleware.py).
         middleware=[
-            Middleware(JournalMiddleware),
-            # CORS only when origins are configured: no layer on every request for a feature that is off.
-            *([Middleware(VendorCors, origins=settings.cors_origins)] if settings.cors_origins else []),
-            Middleware(AdminTokenGuard, token=settings.admin_token),
-            Middleware(FaultInjection),
+            Middleware(
+                Edges,
+                admin_token=settings.admin_token,
+                cors_origins=settings.cors_origins,
+                vendor_routes=VENDOR_ROUTES,
+            ),
         ],
         lifespan=lifespan,
     )

@@ -13,7 +13,7 @@ from sqlalchemy import event
 
 from simulator.jobs.scheduler import Scheduler
 from simulator.runtime import open_services
-from simulator.services.container import Services
+from simulator.services.context import Services
 from simulator.settings import Settings
 from simulator.store.jobs import add_job
 from simulator.store.records import JobRecord

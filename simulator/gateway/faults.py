@@ -19,29 +19,48 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Sequence
 
 from starlette.datastructures import Headers
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simulator.domain.faults import Endpoint, gateway_body
 from simulator.domain.scripts import Behaviour, describe_fault
 from simulator.endpoints import error_response, json_response
 from simulator.errors import DETAILS, STRING_CODES, VendorError
+from simulator.gateway import iab, storage
 from simulator.services import session_scenarios
 from simulator.services.context import Services
 from simulator.store.records import SessionRecord
 
 log = logging.getLogger("simulator.faults")
 
-_PREFIX = r"/(?:coe|coe-partner)/v1/submissions"
-_ROUTES: tuple[tuple[str, re.Pattern[str], Endpoint], ...] = (
-    ("POST", re.compile(r"/coe-partner/v1/initiate-flow"), Endpoint.INITIATE),
-    ("GET", re.compile(rf"{_PREFIX}/urls?"), Endpoint.PRESIGN),
-    ("PUT", re.compile(rf"{_PREFIX}/urls?"), Endpoint.CONFIRM),
-    ("GET", re.compile(rf"{_PREFIX}/.+/status"), Endpoint.STATUS),
-    ("GET", re.compile(_PREFIX), Endpoint.DETAILS),
-    ("PUT", re.compile(r"/storage/[^/]+/(?P<reference>[^/]+)"), Endpoint.UPLOAD),
-)
+# The handler of each faultable endpoint; its paths and methods are the routes' own (gateway/iab.py, storage.py).
+HANDLERS: dict[object, Endpoint] = {
+    iab.initiate_flow: Endpoint.INITIATE,
+    iab.presign: Endpoint.PRESIGN,
+    iab.confirm: Endpoint.CONFIRM,
+    iab.status: Endpoint.STATUS,
+    iab.details: Endpoint.DETAILS,
+    storage.put_object: Endpoint.UPLOAD,
+}
+VENDOR_ROUTES: tuple[BaseRoute, ...] = (*iab.routes, *storage.routes)
+_Table = tuple[tuple[str, re.Pattern[str], Endpoint], ...]
+
+
+def fault_table(routes: Sequence[BaseRoute]) -> _Table:
+    """(method, path pattern, endpoint) of every route whose handler is a faultable endpoint (`HANDLERS`)."""
+    return tuple(
+        (method, route.path_regex, HANDLERS[route.endpoint])
+        for route in routes
+        if isinstance(route, Route) and route.endpoint in HANDLERS
+        for method in sorted(route.methods or ())
+        if method != "HEAD"  # Starlette adds HEAD to GET routes; faults script the SDK's calls
+    )
+
+
+_DEFAULT_TABLE = fault_table(VENDOR_ROUTES)
 
 
 class DroppedConnection(ConnectionResetError):
@@ -56,11 +75,13 @@ class _QuietDrops(logging.Filter):
 QUIET_DROPS = _QuietDrops()
 
 
-def endpoint_of(method: str, path: str) -> tuple[Endpoint, dict[str, str]] | None:
-    for route_method, pattern, endpoint in _ROUTES:
-        match = pattern.fullmatch(path)
-        if route_method == method and match is not None:
-            return endpoint, match.groupdict()
+def endpoint_of(method: str, path: str, table: _Table = _DEFAULT_TABLE) -> tuple[Endpoint, dict[str, str]] | None:
+    """The faultable endpoint a call is to, with the route's path parameters; None for any other call."""
+    for route_method, pattern, endpoint in table:
+        if route_method == method:
+            match = pattern.match(path)
+            if match is not None:
+                return endpoint, match.groupdict()
     return None
 
 
@@ -97,17 +118,18 @@ async def _target(
 
 
 class FaultInjection:
-    """Apply the partner session's scenario faults to vendor calls."""
+    """Apply the partner session's scenario faults to calls of the faultable vendor `routes`."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute] = VENDOR_ROUTES) -> None:
         self.app = app
+        self.table = fault_table(routes)
         for name in ("uvicorn.error", "simulator.app"):
             logger = logging.getLogger(name)
             if QUIET_DROPS not in logger.filters:
                 logger.addFilter(QUIET_DROPS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = endpoint_of(scope["method"], scope["path"]) if scope["type"] == "http" else None
+        found = endpoint_of(scope["method"], scope["path"], self.table) if scope["type"] == "http" else None
         services: Services | None = getattr(getattr(scope.get("app"), "state", None), "services", None)
         if found is None or services is None:
             await self.app(scope, receive, send)

@@ -3,10 +3,11 @@
 The request path only appends to an in-memory buffer (`record`, `record_exchange`: O(1), never
 blocks, never raises). A background task owned by the services turns buffered items into redacted
 rows and writes them in batches (one transaction and one multi-row insert per batch), so redaction and
-database work stay off the request path. Memory and disk stay flat: the buffer is a ring of
-`max_entries` (the oldest unwritten item is dropped when the writer falls behind) and the sink deletes
-rows older than the newest `max_entries` after every batch. `flush()` writes everything recorded before
-it was called: readers call it first to see their own writes.
+database work stay off the request path. Memory and disk stay flat: the buffer holds at most
+`max_entries` items and at most `max_bytes` of captured headers and body excerpts (the oldest unwritten
+item is dropped when the writer falls behind, counted in `dropped`), and the sink deletes rows older
+than the newest `max_entries` after every batch (each row's bodies are excerpts of `excerpt_bytes`).
+`flush()` writes everything recorded before it was called: readers call it first to see their own writes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ log = logging.getLogger("simulator.journal")
 
 Direction = Literal["inbound", "outbound"]
 DEFAULT_MAX_ENTRIES = 10_000
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024  # captured headers and body excerpts waiting for the writer
 BATCH_SIZE = 2000
 
 
@@ -75,6 +77,21 @@ class Exchange:
 Row = tuple[Any, ...]
 
 
+def _headers_size(headers: Any) -> int:
+    if isinstance(headers, dict):
+        return sum(len(name) + len(value) for name, value in headers.items())
+    return sum(len(name) + len(value) for name, value in headers)
+
+
+def size_of(item: JournalEntry | Exchange) -> int:
+    """Bytes an item holds in the buffer: its headers and body excerpts (the rest is a few fixed fields)."""
+    if isinstance(item, Exchange):
+        chunks = sum(len(c) for c in item.request_chunks) + sum(len(c) for c in item.response_chunks)
+        return 256 + chunks + _headers_size(item.headers) + _headers_size(item.response_headers)
+    bodies = len(item.request_body or "") + len(item.response_body or "") + len(item.error or "")
+    return 256 + len(item.url) + bodies + _headers_size(item.request_headers) + _headers_size(item.response_headers)
+
+
 class JournalSink(Protocol):
     async def append(self, rows: Sequence[Row], cap: int) -> None:
         """Store `rows` in one batch, then keep only the newest `cap`."""
@@ -93,6 +110,7 @@ class Journal:
         self,
         max_entries: int = DEFAULT_MAX_ENTRIES,
         *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
         sink: JournalSink | None = None,
         build: Builder | None = None,
         finish: Finisher | None = None,
@@ -100,8 +118,10 @@ class Journal:
         excerpt_bytes: int = 2048,
     ) -> None:
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self.excerpt_bytes = excerpt_bytes
-        self._pending: deque[JournalEntry | Exchange] = deque(maxlen=max_entries)
+        self._pending: deque[tuple[JournalEntry | Exchange, int]] = deque()
+        self._pending_bytes = 0
         self._sink = sink
         self._build = build
         self._finish = finish
@@ -117,6 +137,11 @@ class Journal:
     def pending(self) -> int:
         return len(self._pending)
 
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes of headers and excerpts the buffer holds (see `size_of`); at most `max_bytes`."""
+        return self._pending_bytes
+
     def record(self, entry: JournalEntry) -> None:
         """Keep `entry`; never blocks and never raises on the request path."""
         self._append(entry)
@@ -126,10 +151,13 @@ class Journal:
         self._append(exchange)
 
     def _append(self, item: JournalEntry | Exchange) -> None:
-        if len(self._pending) == self.max_entries:
-            self.dropped += 1
-        self._pending.append(item)
+        size = size_of(item)
+        self._pending.append((item, size))
+        self._pending_bytes += size
         self.recorded += 1
+        while len(self._pending) > self.max_entries or (self._pending_bytes > self.max_bytes and self._pending):
+            self._pending_bytes -= self._pending.popleft()[1]
+            self.dropped += 1
         if self._sink is not None and not self._wake.is_set():
             self._wake.set()
 
@@ -143,7 +171,8 @@ class Journal:
             while budget and self._pending:
                 batch: list[Row] = []
                 while budget and self._pending and len(batch) < BATCH_SIZE:
-                    item = self._pending.popleft()
+                    item, size = self._pending.popleft()
+                    self._pending_bytes -= size
                     budget -= 1
                     try:
                         batch.append(self._row(item))

@@ -4,7 +4,7 @@ Sessions (`store.sessions`), jobs (`store.jobs`), partners and meta (`store.part
 reference fetches (`store.outbound`), scenarios (`store.scenarios`) are mixed in; the journal has its own
 `store.journal_repo`. This module owns what they share (the engine, the write transaction, the caches
 and their invalidation) and the submissions with their documents, whose every status move goes through
-`store.transitions.advance`: one conditional update with its transition row and follow-up job in the
+`store.transitions.move`: one conditional update with its transition row and follow-up job in the
 same transaction, so concurrent requests (on any instance) cannot corrupt a submission and a crash loses
 nothing that was acknowledged.
 """
@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -46,6 +46,52 @@ from simulator.store.write_queue import WriteQueue
 # Records of recent sessions and submissions (the status hot path); ~12 KB a flow, so bounded low.
 _CACHE_SIZE = 5_000
 
+_s, _d = t.submissions.c, t.documents.c
+# Hot statements, built once: executing the same construct hits SQLAlchemy's compiled cache without
+# rebuilding it (or generating its cache key) each time.
+_DOCUMENT_COLUMNS = (_d.reference, _d.submission_id, _d.doc_type, _d.status, _d.content_type, _d.size, _d.uploaded_at)
+_SUBMISSION = select(t.submissions).where(_s.id == bindparam("id"))
+# A submission with its documents in one statement (one row per document; the submission's columns repeat).
+_SUBMISSION_WITH_DOCUMENTS = (
+    select(t.submissions, *(c.label(f"doc_{c.name}") for c in _DOCUMENT_COLUMNS))
+    .select_from(t.submissions.outerjoin(t.documents, _d.submission_id == _s.id))
+    .where(_s.id == bindparam("id"))
+)
+_DOCUMENTS = select(*_DOCUMENT_COLUMNS).where(_d.submission_id == bindparam("id"))
+_INSERT_SUBMISSION = insert(t.submissions).returning(*t.submissions.c)
+_INSERT_DOCUMENTS = insert(t.documents)
+_LATEST = select(_s.id).where(_s.session_key == bindparam("key")).order_by(_s.attempt.desc()).limit(1)
+_COUNT_POLL = (
+    update(t.submissions)
+    .where(_s.id == bindparam("sid"), _s.status == Status.IN_PROGRESS.value)
+    .values(polls=_s.polls + 1)
+    .returning(_s.polls)
+)
+_STORE_DOCUMENT = (
+    update(t.documents)
+    .where(
+        _d.reference == bindparam("ref"),
+        select(_s.id).where(_s.id == bindparam("sid"), _s.status == Status.INITIATED.value).exists(),
+    )
+    .values(
+        status=DocumentStatus.UPLOADED.value,
+        data=bindparam("data"),
+        size=bindparam("size"),
+        content_type=bindparam("content_type"),
+        uploaded_at=bindparam("uploaded_at"),
+    )
+)
+_SELFIE_STATUS = (
+    update(t.documents)
+    .where(_d.submission_id == bindparam("sid"), _d.doc_type == "SELFIE")
+    .values(status=bindparam("doc_status"))
+)
+_COMPLETE_JOB_DONE = (
+    update(t.jobs)
+    .where(t.jobs.c.kind == "complete", t.jobs.c.ref == bindparam("sid"), t.jobs.c.state == "pending")
+    .values(state="done", updated_at=bindparam("now"))
+)
+
 
 class Repository(SessionStore, OutboundStore, ScenarioStore, JobStore, PartnerStore):
     """All SQL, plus a read-through cache of submissions kept in step with every committed write.
@@ -62,6 +108,7 @@ class Repository(SessionStore, OutboundStore, ScenarioStore, JobStore, PartnerSt
         self._write_lock = WriteQueue()
         self._submissions: OrderedDict[str, SubmissionRecord] = OrderedDict()
         self._sessions: OrderedDict[str, SessionRecord] = OrderedDict()
+        self._session_keys: dict[tuple[str, str], str] = {}
 
     async def cached_submission(self, submission_id: str) -> SubmissionRecord | None:
         """The submission as last committed; the hot path reads this without touching the database."""
@@ -81,6 +128,7 @@ class Repository(SessionStore, OutboundStore, ScenarioStore, JobStore, PartnerSt
         self._epoch += 1
         self._submissions.clear()
         self._sessions.clear()
+        self._session_keys.clear()
         self._script_cache().clear()
 
     def drop_submission(self, submission_id: str) -> None:
@@ -124,76 +172,92 @@ class Repository(SessionStore, OutboundStore, ScenarioStore, JobStore, PartnerSt
     ) -> SubmissionRecord:
         """Insert attempt `attempt` of the session; DuplicateError when a racing request took it."""
         try:
+            documents = {
+                doc_type: DocumentRecord(ref, submission_id, doc_type, DocumentStatus.PENDING, None, None, None)
+                for doc_type, ref in document_refs.items()
+            }
             async with self.write() as conn:
-                await conn.execute(
-                    insert(t.submissions).values(
-                        id=submission_id,
-                        session_key=session.key,
-                        client_id=session.client_id,
-                        partner_session_id=session.partner_session_id,
-                        attempt=attempt,
-                        max_attempts=session.max_attempts,
-                        submission_type=submission_type,
-                        flow=session.flow,
-                        status=Status.INITIATED.value,
-                        retriable=False,
-                        polls=0,
-                        created_at=now,
+                row = (
+                    await conn.execute(
+                        _INSERT_SUBMISSION,
+                        {
+                            "id": submission_id,
+                            "session_key": session.key,
+                            "client_id": session.client_id,
+                            "partner_session_id": session.partner_session_id,
+                            "attempt": attempt,
+                            "max_attempts": session.max_attempts,
+                            "submission_type": submission_type,
+                            "flow": session.flow,
+                            "status": Status.INITIATED.value,
+                            "retriable": False,
+                            "polls": 0,
+                            "created_at": now,
+                        },
                     )
-                )
+                ).one()
                 await conn.execute(
-                    insert(t.documents),
+                    _INSERT_DOCUMENTS,
                     [
                         {
-                            "reference": ref,
+                            "reference": d.reference,
                             "submission_id": submission_id,
-                            "doc_type": doc_type,
-                            "status": DocumentStatus.PENDING.value,
+                            "doc_type": d.doc_type,
+                            "status": d.status.value,
                         }
-                        for doc_type, ref in document_refs.items()
+                        for d in documents.values()
                     ],
                 )
                 await transitions.record(conn, submission_id, session.key, None, Status.INITIATED, now, "presign")
-                record = await self._load(conn, submission_id)
-            return self._put(record)
+            return self._put(replace(submission_of(row, ()), documents=documents))
         except IntegrityError as exc:
             raise DuplicateError(submission_id) from exc
 
     async def get_submission(self, submission_id: str) -> SubmissionRecord | None:
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(t.submissions).where(t.submissions.c.id == submission_id))).first()
-            if row is None:
-                return None
-            return await self._with_documents(conn, row)
+            rows = (await conn.execute(_SUBMISSION_WITH_DOCUMENTS, {"id": submission_id})).all()
+        if not rows:
+            return None
+        documents = {
+            r.doc_doc_type: DocumentRecord(
+                r.doc_reference,
+                r.doc_submission_id,
+                r.doc_doc_type,
+                DocumentStatus(r.doc_status),
+                r.doc_content_type,
+                r.doc_size,
+                r.doc_uploaded_at,
+            )
+            for r in rows
+            if r.doc_reference is not None
+        }
+        return replace(submission_of(rows[0], ()), documents=documents)
 
     @staticmethod
     async def _with_documents(conn: AsyncConnection, row: Row[Any]) -> SubmissionRecord:
-        docs = await conn.execute(
-            select(
-                t.documents.c.reference,
-                t.documents.c.submission_id,
-                t.documents.c.doc_type,
-                t.documents.c.status,
-                t.documents.c.content_type,
-                t.documents.c.size,
-                t.documents.c.uploaded_at,
-            ).where(t.documents.c.submission_id == row.id)
-        )
-        return submission_of(row, docs)
+        return submission_of(row, await conn.execute(_DOCUMENTS, {"id": row.id}))
+
+    async def _after_move(
+        self, conn: AsyncConnection, row: Row[Any], selfie_status: DocumentStatus | None = None
+    ) -> SubmissionRecord:
+        """The record of a submission whose row a write returned: its documents from the cache when it
+        holds them (a status move changes no document but the selfie's status, given here), else read."""
+        cached = self._submissions.get(row.id)
+        if cached is None:
+            return await self._with_documents(conn, row)
+        documents = cached.documents
+        selfie = documents.get("SELFIE")
+        if selfie_status is not None and selfie is not None:
+            documents = {**documents, "SELFIE": replace(selfie, status=selfie_status)}
+        return replace(submission_of(row, ()), documents=documents)
 
     async def _load(self, conn: AsyncConnection, submission_id: str) -> SubmissionRecord:
-        row = (await conn.execute(select(t.submissions).where(t.submissions.c.id == submission_id))).one()
+        row = (await conn.execute(_SUBMISSION, {"id": submission_id})).one()
         return await self._with_documents(conn, row)
 
     async def latest_submission(self, session_key: str) -> SubmissionRecord | None:
-        query = (
-            select(t.submissions.c.id)
-            .where(t.submissions.c.session_key == session_key)
-            .order_by(t.submissions.c.attempt.desc())
-            .limit(1)
-        )
         async with self.engine.connect() as conn:
-            submission_id = (await conn.execute(query)).scalar()
+            submission_id = (await conn.execute(_LATEST, {"key": session_key})).scalar()
         return await self.get_submission(submission_id) if submission_id else None
 
     async def count_submissions(self, session_key: str) -> int:
@@ -212,28 +276,29 @@ class Repository(SessionStore, OutboundStore, ScenarioStore, JobStore, PartnerSt
         self, reference: str, submission_id: str, data: bytes, content_type: str, now: float
     ) -> SubmissionRecord:
         """Keep the bytes, while the submission still takes uploads (INITIATED); else StaleStateError."""
-        still_open = (
-            select(t.submissions.c.id)
-            .where(t.submissions.c.id == submission_id, t.submissions.c.status == Status.INITIATED.value)
-            .exists()
-        )
+        values = {"ref": reference, "sid": submission_id, "data": data, "size": len(data)}
         async with self.write() as conn:
-            result = await conn.execute(
-                update(t.documents)
-                .where(t.documents.c.reference == reference, still_open)
-                .values(
-                    status=DocumentStatus.UPLOADED.value,
-                    data=data,
-                    size=len(data),
-                    content_type=content_type,
-                    uploaded_at=now,
-                )
-            )
+            result = await conn.execute(_STORE_DOCUMENT, {**values, "content_type": content_type, "uploaded_at": now})
             if result.rowcount != 1:
                 raise StaleStateError(submission_id)
             await publish(conn, self.instance_id, "sub", submission_id)
-            record = await self._load(conn, submission_id)
+            cached = self._submissions.get(submission_id)
+            uploaded = self._uploaded(cached, reference, len(data), content_type, now) if cached else None
+            record = uploaded or await self._load(conn, submission_id)
         return self._put(record)
+
+    @staticmethod
+    def _uploaded(
+        cached: SubmissionRecord, reference: str, size: int, content_type: str, now: float
+    ) -> SubmissionRecord | None:
+        """The cached record with document `reference` uploaded (the write just made), if it holds it."""
+        for doc_type, document in cached.documents.items():
+            if document.reference == reference and cached.status is Status.INITIATED:
+                stored = replace(
+                    document, status=DocumentStatus.UPLOADED, size=size, content_type=content_type, uploaded_at=now
+                )
+                return replace(cached, documents={**cached.documents, doc_type: stored})
+        return None
 
     async def confirm(
         self,
@@ -251,7 +316,7 @@ class Repository(SessionStore, OutboundStore, ScenarioStore, JobStore, PartnerSt
     ) -> SubmissionRecord:
         """INITIATED -> IN_PROGRESS with its completion job and reference fetch; StaleStateError if not INITIATED."""
         async with self.write() as conn:
-            moved = await transitions.advance(
+            moved = await transitions.move(
                 conn,
                 self.instance_id,
                 submission_id,
@@ -266,32 +331,23 @@ class Repository(SessionStore, OutboundStore, ScenarioStore, JobStore, PartnerSt
                 after_polls=after_polls,
                 confirmed_at=now,
             )
-            if not moved:
+            if moved is None:
                 raise StaleStateError(submission_id)
             if reference_url is not None:
-                client_id = (
-                    await conn.execute(select(t.submissions.c.client_id).where(t.submissions.c.id == submission_id))
-                ).scalar_one()
                 await insert_reference_fetch(
-                    conn, client_id, session_key, submission_id, reference_url, now, reference_job
+                    conn, moved.client_id, session_key, submission_id, reference_url, now, reference_job
                 )
             if due_at is not None:
                 await add_job(conn, "complete", submission_id, due_at, now)
             if due_at is not None or reference_url is not None:
                 await publish(conn, self.instance_id, "jobs")
-            record = await self._load(conn, submission_id)
+            record = await self._after_move(conn, moved)
         return self._put(record)
 
     async def count_poll(self, submission_id: str) -> SubmissionRecord | None:
         """One more status poll of an IN_PROGRESS submission (one statement); None if no longer in progress."""
         async with self.write() as conn:
-            result = await conn.execute(
-                update(t.submissions)
-                .where(t.submissions.c.id == submission_id, t.submissions.c.status == Status.IN_PROGRESS.value)
-                .values(polls=t.submissions.c.polls + 1)
-                .returning(t.submissions.c.polls)
-            )
-            polls = result.scalar()
+            polls = (await conn.execute(_COUNT_POLL, {"sid": submission_id})).scalar()
             if polls is None:
                 return None
             await publish(conn, self.instance_id, "sub", submission_id)
@@ -311,7 +367,7 @@ class Repository(SessionStore, OutboundStore, ScenarioStore, JobStore, PartnerSt
         """IN_PROGRESS -> COMPLETED | ERROR, with the selfie's document status and the partner callbacks
         (the outbox); StaleStateError otherwise."""
         async with self.write() as conn:
-            moved = await transitions.advance(
+            moved = await transitions.move(
                 conn,
                 self.instance_id,
                 submission_id,
@@ -327,25 +383,14 @@ class Repository(SessionStore, OutboundStore, ScenarioStore, JobStore, PartnerSt
                 reference_reason_code=verdict.reference_reason_code,
                 completed_at=now,
             )
-            if not moved:
+            if moved is None:
                 raise StaleStateError(submission_id)
-            await conn.execute(
-                update(t.documents)
-                .where(
-                    t.documents.c.submission_id == submission_id,
-                    t.documents.c.doc_type == "SELFIE",
-                )
-                .values(status=verdict.selfie_status.value)
-            )
+            await conn.execute(_SELFIE_STATUS, {"sid": submission_id, "doc_status": verdict.selfie_status.value})
             await insert_callbacks(conn, callbacks, now)
             if callbacks:
                 await publish(conn, self.instance_id, "jobs")
-            await conn.execute(
-                update(t.jobs)
-                .where(t.jobs.c.kind == "complete", t.jobs.c.ref == submission_id, t.jobs.c.state == "pending")
-                .values(state="done", updated_at=now)
-            )
-            record = await self._load(conn, submission_id)
+            await conn.execute(_COMPLETE_JOB_DONE, {"sid": submission_id, "now": now})
+            record = await self._after_move(conn, moved, verdict.selfie_status)
         return self._put(record)
 
     async def transitions_of(self, session_key: str) -> list[TransitionRecord]:

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -20,6 +20,10 @@ from simulator.store.errors import DuplicateError
 from simulator.store.records import SessionRecord, session_of
 
 _CACHE_SIZE = 5_000
+_FIND_SESSION = select(t.partner_sessions).where(
+    t.partner_sessions.c.client_id == bindparam("cid"),
+    t.partner_sessions.c.partner_session_id == bindparam("psid"),
+)
 
 
 class SessionStore:
@@ -30,6 +34,7 @@ class SessionStore:
         instance_id: str
         _epoch: int
         _sessions: OrderedDict[str, SessionRecord]
+        _session_keys: dict[tuple[str, str], str]
 
         def write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
@@ -40,6 +45,15 @@ class SessionStore:
                 await conn.execute(insert(t.partner_sessions).values(**values))
         except IntegrityError as exc:
             raise DuplicateError(record.partner_session_id) from exc
+        self._remember_session(record)
+
+    def _remember_session(self, record: SessionRecord) -> None:
+        self._sessions[record.key] = record
+        self._session_keys[(record.client_id, record.partner_session_id)] = record.key
+        while len(self._sessions) > _CACHE_SIZE:
+            self._sessions.popitem(last=False)
+        if len(self._session_keys) > _CACHE_SIZE:
+            self._session_keys.clear()  # keys only: rebuilt by the next look-ups
 
     async def get_session(self, key: str) -> SessionRecord | None:
         cached = self._sessions.get(key)
@@ -52,18 +66,19 @@ class SessionStore:
             return None
         record = session_of(row)
         if epoch == self._epoch:  # no other instance's change dropped entries meanwhile
-            self._sessions[key] = record
-            if len(self._sessions) > _CACHE_SIZE:
-                self._sessions.popitem(last=False)
+            self._remember_session(record)
         return record
 
     async def find_session(self, client_id: str, partner_session_id: str) -> SessionRecord | None:
-        query = select(t.partner_sessions).where(
-            t.partner_sessions.c.client_id == client_id,
-            t.partner_sessions.c.partner_session_id == partner_session_id,
-        )
+        """The session of a partner session id; through the cache when its key is known (a key never
+        changes; a session deleted meanwhile is not found by key and is looked up again)."""
+        key = self._session_keys.get((client_id, partner_session_id))
+        if key is not None:
+            found = await self.get_session(key)
+            if found is not None and (found.client_id, found.partner_session_id) == (client_id, partner_session_id):
+                return found
         async with self.engine.connect() as conn:
-            row = (await conn.execute(query)).first()
+            row = (await conn.execute(_FIND_SESSION, {"cid": client_id, "psid": partner_session_id})).first()
         return session_of(row) if row else None
 
     async def set_session_scenario(self, key: str, scenario: str, max_attempts: int) -> SessionRecord | None:

@@ -1,17 +1,18 @@
 """Submission state changes: the one way a submission's status moves, and the row each move leaves.
 
-`advance(from, to, cause)` checks the move against the domain's transition table
-(`simulator.domain.states.TRANSITIONS`: an illegal move raises the vendor's 409 before any SQL), then
-makes it one conditional update (`… WHERE status = from`), so of two racing moves (on one instance or
-several) exactly one wins; the winner writes the transition row and announces the change to the other
-instances in the same transaction.
+`move(from, to, cause)` (or `advance`, which answers only whether it moved) checks the move against
+the domain's transition table (`simulator.domain.states.TRANSITIONS`: an illegal move raises the
+vendor's 409 before any SQL), then makes it one conditional update (`… WHERE status = from`,
+`RETURNING` the row), so of two racing moves (on one instance or several) exactly one wins; the
+winner writes the transition row and announces the change to the other instances in the same
+transaction.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from simulator.domain.states import Status, check_transition
@@ -20,6 +21,12 @@ from simulator.store.changes import publish
 from simulator.store.records import TransitionRecord
 
 _s = t.submissions.c
+
+# Built once: executing the same construct hits SQLAlchemy's compiled cache without rebuilding it.
+INSERT_TRANSITION = insert(t.transitions)
+_MOVE_STATEMENT = (
+    update(t.submissions).where(_s.id == bindparam("_id"), _s.status == bindparam("_from")).returning(*t.submissions.c)
+)
 
 
 async def record(
@@ -33,15 +40,46 @@ async def record(
 ) -> None:
     """The transition row of a move (`source` None: the submission was just created)."""
     await conn.execute(
-        insert(t.transitions).values(
-            submission_id=submission_id,
-            session_key=session_key,
-            from_status=source.value if source else None,
-            to_status=target.value,
-            at=now,
-            cause=cause,
-        )
+        INSERT_TRANSITION,
+        {
+            "submission_id": submission_id,
+            "session_key": session_key,
+            "from_status": source.value if source else None,
+            "to_status": target.value,
+            "at": now,
+            "cause": cause,
+        },
     )
+
+
+async def move(
+    conn: AsyncConnection,
+    origin: str,
+    submission_id: str,
+    session_key: str,
+    source: Status,
+    target: Status,
+    now: float,
+    cause: str,
+    **values: Any,
+) -> Row[Any] | None:
+    """Move the submission `source -> target`, setting `values` too: its row as it is now (`RETURNING`, so
+    the caller need not read it again), or None when it is not in `source` (any more).
+
+    Raises `Conflict` (409 SUBMISSION_STATE_CONFLICT) when the table does not allow the move.
+    """
+    check_transition(source, target)
+    row = (
+        await conn.execute(
+            _MOVE_STATEMENT,
+            {"_id": submission_id, "_from": source.value, "status": target.value, **values},
+        )
+    ).first()
+    if row is None:
+        return None
+    await record(conn, submission_id, session_key, source, target, now, cause)
+    await publish(conn, origin, "sub", submission_id)
+    return row
 
 
 async def advance(
@@ -55,21 +93,8 @@ async def advance(
     cause: str,
     **values: Any,
 ) -> bool:
-    """Move the submission `source -> target`, setting `values` too; False when it is not in `source` (any more).
-
-    Raises `Conflict` (409 SUBMISSION_STATE_CONFLICT) when the table does not allow the move.
-    """
-    check_transition(source, target)
-    moved = await conn.execute(
-        update(t.submissions)
-        .where(_s.id == submission_id, _s.status == source.value)
-        .values(status=target.value, **values)
-    )
-    if moved.rowcount != 1:
-        return False
-    await record(conn, submission_id, session_key, source, target, now, cause)
-    await publish(conn, origin, "sub", submission_id)
-    return True
+    """`move`, telling only whether the submission moved."""
+    return await move(conn, origin, submission_id, session_key, source, target, now, cause, **values) is not None
 
 
 async def of_session(conn: AsyncConnection, session_key: str) -> list[TransitionRecord]:

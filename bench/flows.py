@@ -48,10 +48,10 @@ class Pacing:
         return max(5, self.seconds // 2)
 
 
-def _partners_file(work: Path, callback_url: str) -> Path:
+def partners_file(path: Path, callback_url: str) -> Path:
+    """Write the sample partner, its callbacks to `callback_url`, as a partners file at `path`."""
     partner = sample_partner().model_dump(mode="json")
     partner["callback"] = {"url": callback_url, "method": "POST"}
-    path = work / "partners.yaml"
     path.write_text(yaml.safe_dump({"partners": [partner]}))
     return path
 
@@ -73,7 +73,8 @@ def _verdict_latency(database: Path, since: float) -> dict[str, float | None]:
     return {"p50Ms": percentile(latencies, 50), "p99Ms": percentile(latencies, 99), "count": len(latencies)}
 
 
-def _paced(url: str, pacing: Pacing, seconds: float, selfie: Path, prefix: str) -> LoadResult:
+def paced(url: str, pacing: Pacing, seconds: float, selfie: Path, prefix: str) -> LoadResult:
+    """`pacing.users` virtual SDK users against `url` for `seconds`; session ids start with `prefix`."""
     return run_wrk(
         url,
         "paced_flow.lua",
@@ -102,9 +103,9 @@ def same_flow_floor(work: Path, logs: Path, pacing: Pacing) -> dict[str, Any]:
     selfie.write_bytes(sample_jpeg())
     floor = start_same_flow(logs, work / "same-flow.db")
     try:
-        _paced(floor.base_url, pacing, pacing.warmup, selfie, "floor-warm")
+        paced(floor.base_url, pacing, pacing.warmup, selfie, "floor-warm")
         before = cpu_seconds(floor.process.pid)
-        result = _paced(floor.base_url, pacing, pacing.seconds, selfie, "floor")
+        result = paced(floor.base_url, pacing, pacing.seconds, selfie, "floor")
         ensure_alive(floor.process, floor.log)
         return _summary(result, cpu_seconds(floor.process.pid) - before)
     finally:
@@ -117,7 +118,7 @@ def run(work: Path, logs: Path, pacing: Pacing, total_flows: int) -> dict[str, A
     selfie.write_bytes(sample_jpeg())
     database = work / "flows.db"
     with CallbackSink() as sink:
-        config = _partners_file(work, sink.url)
+        config = partners_file(work / "partners.yaml", sink.url)
         sim, ready_seconds = start_simulator(
             logs, "simulator-flows", database, "--processing-delay-seconds", "0", "--config", str(config)
         )
@@ -126,11 +127,11 @@ def run(work: Path, logs: Path, pacing: Pacing, total_flows: int) -> dict[str, A
             pid = sim.process.pid
             rss_ready = rss_mb(pid)
             with RssSampler(pid) as sampler:
-                warm = _paced(sim.base_url, pacing, pacing.warmup, selfie, "warm")
+                warm = paced(sim.base_url, pacing, pacing.warmup, selfie, "warm")
                 ensure_alive(sim.process, log)
                 since = time.time()
                 before = cpu_seconds(pid)
-                measured = _paced(sim.base_url, pacing, pacing.seconds, selfie, "paced")
+                measured = paced(sim.base_url, pacing, pacing.seconds, selfie, "paced")
                 ensure_alive(sim.process, log)
                 summary = _summary(measured, cpu_seconds(pid) - before)
                 verdict = _verdict_latency(database, since)
@@ -142,7 +143,7 @@ def run(work: Path, logs: Path, pacing: Pacing, total_flows: int) -> dict[str, A
                     duration = min(CHUNK_SECONDS_MAX, (total_flows - done) / rate * 1.05 + 2)
                     print(f"  paced flows: {done:,}/{total_flows:,}, next chunk ~{duration:.0f} s", file=sys.stderr)
                     chunk += 1
-                    result = _paced(sim.base_url, pacing, duration, selfie, f"rss{chunk}")
+                    result = paced(sim.base_url, pacing, duration, selfie, f"rss{chunk}")
                     ensure_alive(sim.process, log)
                     if result.flows == 0:
                         raise RuntimeError(f"no flow completed in a chunk: {result}; see {log}")

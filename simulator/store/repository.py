@@ -22,6 +22,7 @@ from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from simulator.bounded import SESSIONS, SUBMISSIONS, BoundedCache
 from simulator.domain.outcomes import Verdict
 from simulator.domain.states import DocumentStatus, Status
 from simulator.store import tables as t
@@ -60,8 +61,8 @@ class Repository(SessionStore, OutboundStore, ScenarioStore, JobStore, PartnerSt
         self.instance_id = instance_id
         self._epoch = 0
         self._write_lock = asyncio.Lock()
-        self._submissions: OrderedDict[str, SubmissionRecord] = OrderedDict()
-        self._sessions: OrderedDict[str, SessionRecord] = OrderedDict()
+        self._submissions: OrderedDict[str, SubmissionRecord] = BoundedCache.of(SUBMISSIONS)
+        self._sessions: OrderedDict[str, SessionRecord] = BoundedCache.of(SESSIONS)
 
     async def cached_submission(self, submission_id: str) -> SubmissionRecord | None:
         """The submission as last committed; the hot path reads this without touching the database."""

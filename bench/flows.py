@@ -62,6 +62,13 @@ def _completed_at(database: Path) -> dict[str, float]:
         return {str(submission_id): float(at) for submission_id, at in rows}
 
 
+def _awaiting_verdict(database: Path) -> int:
+    """Submissions confirmed whose verdict has not come yet (their callbacks are still to be expected)."""
+    with sqlite3.connect(database) as conn:
+        query = "SELECT COUNT(*) FROM submissions WHERE confirmed_at IS NOT NULL AND completed_at IS NULL"
+        return int(conn.execute(query).fetchone()[0])
+
+
 def _verdict_latency(database: Path, since: float) -> dict[str, float | None]:
     """Confirm -> verdict (ms) for submissions confirmed since `since`, from the server's timestamps."""
     with sqlite3.connect(database) as conn:
@@ -150,7 +157,7 @@ def run(work: Path, logs: Path, pacing: Pacing, total_flows: int) -> dict[str, A
                     done += result.flows
                     curve.append({"flows": done, "rssMb": rss_mb(pid)})
             rss_end = rss_mb(pid)
-            callbacks = sink.settle(database, _completed_at)
+            callbacks = sink.settle(database, _completed_at, _awaiting_verdict)
         finally:
             sim.stop()
     return {

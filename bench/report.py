@@ -93,7 +93,11 @@ def _flow_rows(results: dict[str, Any]) -> list[list[Any]]:
         ["status polls per flow", flows["pollsPerFlow"], floor.get("pollsPerFlow")],
         ["confirm -> verdict p50 / p99 ms", _pair(verdict["p50Ms"], verdict["p99Ms"]), "immediate"],
         ["completion -> callback p50 / p99 ms", _pair(callbacks["p50Ms"], callbacks["p99Ms"]), "-"],
-        ["callbacks received / missing", _pair(callbacks["received"], callbacks["missing"]), "-"],
+        [
+            "callbacks received / missing / verdicts never came",
+            f"{_pair(callbacks['received'], callbacks['missing'])} / {_fmt(callbacks.get('awaitingVerdict'))}",
+            "-",
+        ],
         [f"RSS ready -> after {rss['flows']:,} flows (MB)", f"{rss['readyMb']:.1f} -> {rss['endMb']:.1f}", "-"],
         ["RSS growth (MB)", rss["growthMb"], "-"],
     ]

@@ -67,7 +67,7 @@ class BenchConfig:
     flows: int = field(default_factory=lambda: _env_int("BENCH_FLOWS", 100_000, 0))
     poll_connections: int = field(default_factory=lambda: _env_int("BENCH_POLL_CONNECTIONS", 64, 64))
     ready_runs: int = field(default_factory=lambda: _env_int("BENCH_READY_RUNS", 5, 3))
-    scale_seconds: int = field(default_factory=lambda: _env_int("BENCH_SCALE_SECONDS", 20, 10))
+    scale_seconds: int = field(default_factory=lambda: _env_int("BENCH_SCALE_SECONDS", 20, 14))
     out: Path = field(default_factory=lambda: Path(os.environ.get("BENCH_OUT", HERE / "results.json")))
     logs: Path = field(
         default_factory=lambda: Path(os.environ.get("BENCH_LOGS", HERE.parent / "reports" / "bench-logs"))

@@ -99,7 +99,11 @@ def _flow_rows(results: dict[str, Any]) -> list[list[Any]]:
             "-",
         ],
         [f"RSS ready -> after {rss['flows']:,} flows (MB)", f"{rss['readyMb']:.1f} -> {rss['endMb']:.1f}", "-"],
-        ["RSS growth (MB)", rss["growthMb"], "-"],
+        [
+            "RSS growth (MB): from ready / from the first measured point",
+            _pair(rss["growthMb"], rss.get("growthAfterWarmupMb")),
+            "-",
+        ],
     ]
 
 

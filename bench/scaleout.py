@@ -5,18 +5,23 @@ names — its user may CREATE DATABASE — else a throwaway cluster started like
 (simulator/testing_postgres.py: initdb in a temporary directory, 127.0.0.1, a free port). Without either,
 the phase is skipped and says why. Each side gets a fresh database; the same number of paced users drive
 it (split evenly over the two instances), with a warm-up first, then the measured window at the same time
-on both instances. Callbacks go to a local receiver, as in the flow phase.
+on both instances; a flow counts when its verdict comes within the window (as in the flow phase).
+Callbacks go to a local receiver.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import make_url
 
 from bench.callbacks import CallbackSink
 from bench.flows import Pacing, paced, partners_file
@@ -42,6 +47,22 @@ def postgres_server() -> Iterator[tuple[str | None, str]]:
         return
     with throwaway_cluster() as cluster:
         yield cluster.url("postgres"), "a throwaway cluster (fsync off)"
+
+
+def _verdicts_between(database_url: str, since: float, until: float) -> int:
+    """Submissions whose verdict came in [since, until) on the PostgreSQL database (server timestamps)."""
+    import asyncpg  # the postgres extra
+
+    async def count() -> int:
+        url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        conn = await asyncpg.connect(url)
+        try:
+            query = "SELECT COUNT(*) FROM submissions WHERE completed_at >= $1 AND completed_at < $2"
+            return int(await conn.fetchval(query, since, until))
+        finally:
+            await conn.close()
+
+    return asyncio.run(count())
 
 
 def _side(
@@ -71,15 +92,15 @@ def _side(
                 return [run.result() for run in runs]
 
         drive(pacing.warmup, "scale-warm")
-        before = [cpu_seconds(sim.process.pid) for sim in sims]
+        before, since = [cpu_seconds(sim.process.pid) for sim in sims], time.time()
         results = drive(pacing.seconds, "scale")
         cpu = sum(cpu_seconds(sim.process.pid) - b for sim, b in zip(sims, before, strict=True))
+        flows = _verdicts_between(database, since, time.time())
         for sim, name in zip(sims, names, strict=True):
             ensure_alive(sim.process, logs / f"{name}.log")
     finally:
         for sim in sims:
             sim.stop()
-    flows = sum(r.flows for r in results)
     seconds = max(r.seconds for r in results)
     return {
         "instances": instances,

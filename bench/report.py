@@ -89,6 +89,7 @@ def _flow_rows(results: dict[str, Any]) -> list[list[Any]]:
     return [
         ["completed flows/s", flows["flowsPerSecond"], floor_rate],
         ["ratio to the same-flow floor", ratio, 1.0],
+        ["flows users saw to the end within the window", flows.get("flowsSeenByUsers"), floor.get("flowsSeenByUsers")],
         ["server CPU ms per flow", flows["cpuMsPerFlow"], floor.get("cpuMsPerFlow")],
         ["status polls per flow", flows["pollsPerFlow"], floor.get("pollsPerFlow")],
         ["confirm -> verdict p50 / p99 ms", _pair(verdict["p50Ms"], verdict["p99Ms"]), "immediate"],

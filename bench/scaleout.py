@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import make_url
 
 from bench.callbacks import CallbackSink
-from bench.flows import Pacing, paced, partners_file
+from bench.flows import WARMUPS_MAX, Pacing, paced, partners_file
 from bench.servers import cpu_seconds, ensure_alive, start_simulator
 from bench.wrk import LoadResult
 from simulator.client import sample_jpeg
@@ -91,7 +91,10 @@ def _side(
                 ]
                 return [run.result() for run in runs]
 
-        drive(pacing.warmup, "scale-warm")
+        for attempt in range(WARMUPS_MAX):
+            drive(pacing.warmup, f"scale-warm{attempt}")
+            if _verdicts_between(database, 0, time.time()) >= pacing.users // 4:
+                break
         before, since = [cpu_seconds(sim.process.pid) for sim in sims], time.time()
         results = drive(pacing.seconds, "scale")
         cpu = sum(cpu_seconds(sim.process.pid) - b for sim, b in zip(sims, before, strict=True))

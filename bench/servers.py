@@ -77,7 +77,7 @@ def start_same_flow(logs: Path, database: Path, timeout: float = 30.0) -> FloorS
     return _start_module("bench.sameflow", READY, [str(database)], logs / "same-flow.log", timeout)
 
 
-def start_simulator(logs: Path, name: str, database: Path, *args: str) -> tuple[ChildSimulator, float]:
+def start_simulator(logs: Path, name: str, database: Path | str, *args: str) -> tuple[ChildSimulator, float]:
     """The simulator as a child process (stderr in `logs/NAME.log`), and the seconds from spawn to ready."""
     began = time.perf_counter()
     child = start_child(database, extra_args=list(args), timeout=60, log_path=logs / f"{name}.log")

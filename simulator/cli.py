@@ -12,7 +12,13 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from simulator import __version__, completion, logs, startup
+from simulator import (
+    __version__,
+    completion,
+    lean,  # noqa: F401 (first: keeps httpx's command-line client out of the server)
+    logs,
+    startup,
+)
 from simulator.hosting import exposure_problem
 from simulator.partners import PartnersConfigError, load_partners
 from simulator.replay import cli as scenario_commands

@@ -9,6 +9,8 @@ listener and heartbeat) and the scheduler; it closes them in reverse.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -103,7 +105,8 @@ async def open_services(
     """The services of one instance on `settings.database`, started; closed (in reverse) on exit."""
     engine = make_engine(settings.database_url)
     own_http = http is None
-    http = http or httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(10.0))
+    # Loading the CA bundle takes tens of milliseconds: a worker thread does it while the database is opened.
+    tls = None if http is not None else asyncio.get_running_loop().run_in_executor(None, httpx.create_ssl_context)
     try:
         await schema.upgrade(engine)
         repo = Repository(engine, instance_id())
@@ -116,6 +119,9 @@ async def open_services(
             await _clock(repo, clock, settings)
             keys = await _signing_key(repo, ids)
             partners = await merge_partners(repo, load_partners(settings.config), clock.now())
+            if http is None:
+                assert tls is not None
+                http = httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(10.0), verify=await tls)
             services = Services(
                 settings=settings,
                 clock=clock,
@@ -153,6 +159,9 @@ async def open_services(
         finally:
             await shared.unregister_instance(engine, repo.instance_id, clock.wall() - 86_400)
     finally:
-        if own_http:
+        if own_http and http is not None:
             await http.aclose()
+        elif tls is not None:
+            with contextlib.suppress(Exception):
+                await tls  # a start that failed before the client was made: let the thread finish
         await engine.dispose()

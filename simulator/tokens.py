@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import jwt
 
+from simulator.bounded import VERIFIED_TOKENS, BoundedCache
 from simulator.clock import Clock
 from simulator.errors import unauthorized
 from simulator.ids import IdFactory
 
 TokenKind = Literal["partner", "user"]
 ISSUER = "onekyc-sim"
-_CACHE_SIZE = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +47,7 @@ class TokenService:
         self._kid = kid
         self._clock = clock
         self._ids = ids
-        self._verified: OrderedDict[str, TokenClaims] = OrderedDict()
+        self._verified: BoundedCache[str, TokenClaims] = BoundedCache.of(VERIFIED_TOKENS)
         self._revoked: set[str] = set()
 
     def issue(self, kind: TokenKind, client_id: str, lifetime: int, **extra: str | None) -> IssuedToken:
@@ -143,5 +142,3 @@ class TokenService:
 
     def _remember(self, token: str, claims: TokenClaims) -> None:
         self._verified[token] = claims
-        if len(self._verified) > _CACHE_SIZE:
-            self._verified.popitem(last=False)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TextIO
 
 from simulator.domain.scripts import describe_fault
-from simulator.replay import runner
 from simulator.scenarios.loader import BUILTIN_DIR, LoadedScenario, ScenarioFileError, load_all, load_file
 from simulator.scenarios.schema import json_schema_text
 
@@ -118,6 +117,8 @@ def _validate(paths: list[Path], out: TextIO, err: TextIO) -> int:
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     if args.command == "replay":
+        from simulator.replay import runner  # its client and receiver are not needed by `serve`
+
         return runner.run(args.paths, base_url=args.base_url, junit=args.junit, admin_token=args.admin_token, out=out)
     if args.action == "list":
         return _list(args.paths, out, err)

@@ -23,6 +23,8 @@ from simulator.scenarios.schema import ScenarioFile
 from simulator.services.images import ImageLimits, check_image
 from simulator.settings import Settings
 
+# libyaml's safe loader (PyYAML's wheels bundle it) parses the shipped catalog ~10x faster at every start.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 SUFFIXES = (".yaml", ".yml")
 
@@ -98,8 +100,14 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 
 def parse(path: Path, text: str) -> ScenarioFile:
     try:
-        root = yaml.compose(text)
-        raw: Any = yaml.safe_load(text)
+        raw: Any = yaml.load(text, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        raw = None  # told below by the pure-Python parser, whose messages and marks the errors quote
+    try:
+        # Line numbers are only needed for a problem, so the slower node tree is composed only then.
+        root = None if isinstance(raw, dict) else yaml.compose(text)
+        if raw is None:
+            raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ScenarioFileError(path, [_yaml_problem(exc)]) from exc
     if not isinstance(raw, dict):
@@ -107,7 +115,7 @@ def parse(path: Path, text: str) -> ScenarioFile:
     try:
         return ScenarioFile.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioFileError(path, _problems(exc, root)) from exc
+        raise ScenarioFileError(path, _problems(exc, root or yaml.compose(text))) from exc
 
 
 def _sha256(path: Path) -> str:

@@ -13,11 +13,11 @@ import hashlib
 import itertools
 import json
 import re
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from simulator.bounded import JOURNAL_CALLERS, JOURNAL_ROWS, BoundedCache
 from simulator.ids import MAX_PARTNER_ID_CHARS
 from simulator.services.journal import Exchange, Journal, JournalEntry
 from simulator.services.redaction import excerpt, is_text, redact_headers, redact_text
@@ -133,8 +133,9 @@ class RowBuilder:
         self._peek = peek
         self._limit = limit
         self._cache_size = cache_size
-        self._callers: OrderedDict[bytes, Caller] = OrderedDict()
-        self._rows: OrderedDict[tuple[Any, ...], Row] = OrderedDict()
+        # Bounded by count (`cache_size`) and bytes: a caller keeps its redacted headers, a row its excerpts.
+        self._callers: BoundedCache[bytes, Caller] = BoundedCache(cache_size, JOURNAL_CALLERS[1])
+        self._rows: BoundedCache[tuple[Any, ...], Row] = BoundedCache(cache_size, JOURNAL_ROWS[1])
 
     def caller(self, raw: list[tuple[bytes, bytes]]) -> Caller:
         """The caller of a request, from its raw ASGI headers."""

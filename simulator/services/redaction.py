@@ -84,10 +84,18 @@ def redact_text(text: str) -> str:
     return text
 
 
-@functools.lru_cache(maxsize=1024)
 def is_secret_header(name: str) -> bool:
+    """Whether a header of this name carries a secret (its name contains one of SECRET_HEADER_WORDS)."""
+    # Remembered for names of ordinary length only: 1024 entries stay small however long a caller's names are.
+    return _is_secret_name(name) if len(name) <= 64 else _names_a_secret(name)
+
+
+def _names_a_secret(name: str) -> bool:
     lowered = name.lower()
     return any(word in lowered for word in SECRET_HEADER_WORDS)
+
+
+_is_secret_name = functools.lru_cache(maxsize=1024)(_names_a_secret)
 
 
 def redact_header(name: str, value: str) -> str:

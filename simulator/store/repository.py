@@ -11,7 +11,6 @@ nothing that was acknowledged.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -21,6 +20,7 @@ from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from simulator.bounded import SESSIONS, SUBMISSIONS, BoundedCache
 from simulator.domain.outcomes import Verdict
 from simulator.domain.states import DocumentStatus, Status
 from simulator.store import tables as t
@@ -106,9 +106,9 @@ class Repository(SessionStore, OutboundStore, ScenarioStore, JobStore, PartnerSt
         self.instance_id = instance_id
         self._epoch = 0
         self._write_lock = WriteQueue()
-        self._submissions: OrderedDict[str, SubmissionRecord] = OrderedDict()
-        self._sessions: OrderedDict[str, SessionRecord] = OrderedDict()
-        self._session_keys: dict[tuple[str, str], str] = {}
+        self._submissions: BoundedCache[str, SubmissionRecord] = BoundedCache.of(SUBMISSIONS)
+        self._sessions: BoundedCache[str, SessionRecord] = BoundedCache.of(SESSIONS)
+        self._session_keys: BoundedCache[tuple[str, str], str] = BoundedCache.of(SESSIONS)
 
     async def cached_submission(self, submission_id: str) -> SubmissionRecord | None:
         """The submission as last committed; the hot path reads this without touching the database."""

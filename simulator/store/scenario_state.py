@@ -8,7 +8,6 @@ instance's write drops the entry, see `Repository`).
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Row, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from simulator.bounded import SESSION_SCRIPTS, BoundedCache
 from simulator.domain.scripts import Behaviour
 from simulator.store import tables as t
 from simulator.store.changes import publish
@@ -63,10 +63,10 @@ class ScenarioStore:
 
         def write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
-    def _script_cache(self) -> OrderedDict[str, SessionScriptRecord]:
-        cache: OrderedDict[str, SessionScriptRecord] | None = self.__dict__.get("_session_script_cache")
+    def _script_cache(self) -> BoundedCache[str, SessionScriptRecord]:
+        cache: BoundedCache[str, SessionScriptRecord] | None = self.__dict__.get("_session_script_cache")
         if cache is None:
-            cache = self.__dict__["_session_script_cache"] = OrderedDict()
+            cache = self.__dict__["_session_script_cache"] = BoundedCache.of(SESSION_SCRIPTS)
         return cache
 
     # -- bindings -----------------------------------------------------------------------------

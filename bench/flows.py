@@ -75,12 +75,14 @@ def _awaiting_verdict(database: Path) -> int:
         return int(conn.execute(query).fetchone()[0])
 
 
-def _verdict_latency(database: Path, since: float) -> dict[str, float | None]:
-    """Confirm -> verdict (ms) for submissions confirmed since `since`, from the server's timestamps."""
+def _verdict_latency(database: Path, since: float, until: float) -> dict[str, float | None]:
+    """Confirm -> verdict (ms) for submissions confirmed in [since, until), from the server's timestamps
+    (read once the verdicts came: a late verdict counts with its whole wait)."""
     with sqlite3.connect(database) as conn:
         rows = conn.execute(
-            "SELECT confirmed_at, completed_at FROM submissions WHERE confirmed_at >= ? AND completed_at IS NOT NULL",
-            (since,),
+            "SELECT confirmed_at, completed_at FROM submissions"
+            " WHERE confirmed_at >= ? AND confirmed_at < ? AND completed_at IS NOT NULL",
+            (since, until),
         ).fetchall()
     latencies = [(done - confirmed) * 1000 for confirmed, done in rows]
     return {"p50Ms": percentile(latencies, 50), "p99Ms": percentile(latencies, 99), "count": len(latencies)}
@@ -168,7 +170,7 @@ def run(work: Path, logs: Path, pacing: Pacing, total_flows: int) -> dict[str, A
                 since = time.time()
                 summary = _measured(sim.base_url, pacing, selfie, pid, database)
                 ensure_alive(sim.process, log)
-                verdict = _verdict_latency(database, since)
+                until = time.time()
                 # Flows counted by the server (submissions with a verdict): a user's flow cut by the end of a
                 # wrk run still counts, so chunks need not outlast the (loaded) flow.
                 done = _completed_count(database)
@@ -187,6 +189,7 @@ def run(work: Path, logs: Path, pacing: Pacing, total_flows: int) -> dict[str, A
                     curve.append({"flows": done, "rssMb": rss_mb(pid)})
             rss_end = rss_mb(pid)
             callbacks = sink.settle(database, _completed_at, _awaiting_verdict)
+            verdict = _verdict_latency(database, since, until)
         finally:
             sim.stop()
     return {

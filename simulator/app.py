@@ -19,7 +19,7 @@ from simulator.endpoints import error_response
 from simulator.errors import GenericServiceError
 from simulator.gateway import iab, storage, token_gateway
 from simulator.gateway.edges import http_error
-from simulator.gateway.faults import VENDOR_ROUTES
+from simulator.gateway.fault_injection import VENDOR_ROUTES
 from simulator.home import routes as home_routes
 from simulator.middleware import Edges
 from simulator.runtime import open_services

@@ -135,7 +135,7 @@ def db_upgrade(settings: Settings, flags: Collection[str] = ()) -> int:
     import asyncio
 
     from simulator.store.db import make_engine
-    from simulator.store.schema import upgrade
+    from simulator.store.migrate import upgrade
 
     async def run() -> str | None:
         engine = make_engine(settings.database_url)

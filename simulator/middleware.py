@@ -4,7 +4,7 @@
   neither journaled nor faulted, and never gets CORS headers.
 - Every other path (vendor, storage, hosted page, home): the journal (outermost, so it sees what the
   client gets, preflights included), then CORS when origins are configured (`simulator.gateway.edges`),
-  then scenario faults (`simulator.gateway.faults`), which act on the faultable vendor routes only.
+  then scenario faults (`simulator.gateway.fault_injection`), which act on the faultable vendor routes only.
 - Lifespan and websocket scopes go straight to the routes.
 
 One entry instead of a chain of three or four pure-ASGI layers, each with its own path test, on every
@@ -20,8 +20,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simulator.admin.guard import ADMIN_PREFIX, AdminTokenGuard
 from simulator.gateway.edges import VendorCors
-from simulator.gateway.faults import VENDOR_ROUTES, FaultInjection
-from simulator.gateway.journal_middleware import JournalMiddleware
+from simulator.gateway.fault_injection import VENDOR_ROUTES, FaultInjection
+from simulator.gateway.journaling import JournalMiddleware
 
 
 class Edges:

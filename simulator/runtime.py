@@ -29,7 +29,7 @@ from simulator.services.partner_config import merge_partners
 from simulator.services.presigned_urls import UrlSigner
 from simulator.services.processing import give_up_handlers, job_handlers
 from simulator.settings import Settings
-from simulator.store import schema, shared
+from simulator.store import migrate, shared
 from simulator.store import tables as t
 from simulator.store.admin_queries import revoked_jtis
 from simulator.store.db import make_engine
@@ -83,7 +83,7 @@ async def preflight(settings: Settings) -> str | None:
     """Migrate, then the one-line reason this instance must not start on the database (else None)."""
     engine = make_engine(settings.database_url)
     try:
-        await schema.upgrade(engine)
+        await migrate.upgrade(engine)
         probe = Repository(engine, instance_id())
         try:
             await _refuse_seeded_neighbours(probe, settings, ControllableClock().wall())
@@ -108,7 +108,7 @@ async def open_services(
     # Loading the CA bundle takes tens of milliseconds: a worker thread does it while the database is opened.
     tls = None if http is not None else asyncio.get_running_loop().run_in_executor(None, httpx.create_ssl_context)
     try:
-        await schema.upgrade(engine)
+        await migrate.upgrade(engine)
         repo = Repository(engine, instance_id())
         ids = IdFactory(settings.seed)
         clock = clock or ControllableClock()

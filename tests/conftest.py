@@ -177,7 +177,7 @@ def postgres_template(postgres_server: str) -> str:
     import uuid
 
     from simulator.store.db import make_engine
-    from simulator.store.schema import upgrade
+    from simulator.store.migrate import upgrade
     from simulator.testing_postgres import create_database
 
     name = f"onekyc_template_{uuid.uuid4().hex[:8]}"

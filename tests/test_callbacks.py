@@ -299,7 +299,7 @@ async def test_list_filters_and_bad_queries(sim: Sim, vendor: VendorClient, rece
 
 
 async def test_attempts_are_journaled_without_secrets(sim: Sim, vendor: VendorClient, receiver: Receiver) -> None:
-    from simulator.store.journal_repo import JournalQuery, JournalStore
+    from simulator.store.journal_rows import JournalQuery, JournalStore
 
     await set_callback(sim, url=receiver.url_for("/cb"), auth={"type": "bearer", "token": "tok-secret"})
     receiver.script(500, 200)

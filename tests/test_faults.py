@@ -9,7 +9,7 @@ import pytest
 from conftest import Sim, SimFactory
 
 from simulator.client import SdkSession, VendorClient, sample_jpeg
-from simulator.gateway.faults import DroppedConnection
+from simulator.gateway.fault_injection import DroppedConnection
 from simulator.settings import Settings
 
 pytestmark = pytest.mark.anyio

@@ -22,7 +22,7 @@ from simulator.client import VendorClient, sample_jpeg
 from simulator.partners import SAMPLE_CLIENT_ID
 from simulator.store import tables as t
 from simulator.store.db import make_engine
-from simulator.store.outbound import DELIVER_CALLBACK
+from simulator.store.partner_calls import DELIVER_CALLBACK
 from simulator.testing_receiver import Receiver
 from simulator.testing_server import ChildSimulator, start_child
 

@@ -15,7 +15,7 @@ from simulator.jobs.scheduler import Scheduler
 from simulator.runtime import open_services
 from simulator.services.context import Services
 from simulator.settings import Settings
-from simulator.store.jobs import add_job
+from simulator.store.job_queue import add_job
 from simulator.store.records import JobRecord
 from simulator.store.write_queue import WriteQueue, is_urgent, urgent
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import Sim
 
 from simulator.domain.faults import Endpoint
-from simulator.gateway.faults import endpoint_of, fault_table
+from simulator.gateway.fault_injection import endpoint_of, fault_table
 from simulator.gateway.iab import routes as iab_routes
 from simulator.services.journal import Journal, JournalEntry
 from simulator.settings import Settings

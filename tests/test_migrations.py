@@ -10,7 +10,7 @@ from simulator.cli import main
 from simulator.settings import Settings
 from simulator.store import tables as t
 from simulator.store.db import make_engine
-from simulator.store.schema import head, upgrade
+from simulator.store.migrate import head, upgrade
 
 pytestmark = pytest.mark.both_databases
 

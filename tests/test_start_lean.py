@@ -15,7 +15,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from simulator.cli import main
-from simulator.store import schema
+from simulator.store import migrate
 from simulator.store.db import make_engine
 
 NOT_FOR_SERVING = ("alembic", "simulator.scenarios.replay", "simulator.testing_receiver", "httpx._main", "rich")
@@ -36,8 +36,8 @@ def test_the_serving_modules_leave_migrations_the_replay_tool_and_httpx_cli_unim
 
 def test_the_head_read_from_the_migration_files_is_alembics() -> None:
     config = Config()
-    config.set_main_option("script_location", str(schema.MIGRATIONS))
-    assert schema.head() == ScriptDirectory.from_config(config).get_current_head()
+    config.set_main_option("script_location", str(migrate.MIGRATIONS))
+    assert migrate.head() == ScriptDirectory.from_config(config).get_current_head()
 
 
 def test_a_database_at_head_is_checked_without_alembic(tmp_path: Path) -> None:
@@ -46,7 +46,7 @@ def test_a_database_at_head_is_checked_without_alembic(tmp_path: Path) -> None:
     found = _fresh_interpreter(
         "import asyncio, json, sys\n"
         "from simulator.store.db import make_engine\n"
-        "from simulator.store.schema import upgrade\n"
+        "from simulator.store.migrate import upgrade\n"
         "async def go():\n"
         f"    engine = make_engine('sqlite+aiosqlite:///{database}')\n"
         "    try:\n"
@@ -56,15 +56,15 @@ def test_a_database_at_head_is_checked_without_alembic(tmp_path: Path) -> None:
         "revision = asyncio.run(go())\n"
         "print(json.dumps([revision, 'alembic' in sys.modules]))"
     )
-    assert found == [schema.head(), False]
+    assert found == [migrate.head(), False]
 
 
 @pytest.mark.anyio
 async def test_an_empty_database_is_still_migrated_at_start(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
     try:
-        assert await schema.upgrade(engine) == schema.head()
+        assert await migrate.upgrade(engine) == migrate.head()
         async with engine.connect() as conn:
-            assert await conn.run_sync(schema.current_revision) == schema.head()
+            assert await conn.run_sync(migrate.current_revision) == migrate.head()
     finally:
         await engine.dispose()

@@ -26,7 +26,7 @@ from simulator.errors import SIM, SimBadRequest, SimForbidden
 from simulator.services import callbacks, partner_config, sim_reads
 from simulator.services.context import Services
 from simulator.services.params import QueryModel, WholeNumber, parse
-from simulator.store.outbound_records import CallbackRecord, CallbackState
+from simulator.store.partner_call_records import CallbackRecord, CallbackState
 
 LIST_LIMIT_MAX = 1000
 

@@ -1,7 +1,7 @@
 """The durable scheduler: runs due jobs from the job table, woken early by the clock and by new jobs.
 
 Jobs live in the database, shared by every instance on it. Each pass claims due jobs under a lease
-(`simulator.store.jobs`): a job runs on one instance at a time, and a job whose owner died (its lease
+(`simulator.store.job_queue`): a job runs on one instance at a time, and a job whose owner died (its lease
 lapsed, no heartbeat) is claimed by whichever instance looks next, without any restart. Nothing is
 requeued at start: a job a live instance holds stays its. Handlers are idempotent: a job that ran but
 was not marked done before a crash runs again and finds its work already done. A handler that raises

@@ -37,14 +37,14 @@ from simulator.services.partner_calls import (
     redact_headers,
 )
 from simulator.services.payloads import callback_body, selfie_url
-from simulator.store.outbound import DELIVER_CALLBACK
-from simulator.store.outbound_records import (
+from simulator.store.partner_call_records import (
     AttemptOutcome,
     CallbackAttemptRecord,
     CallbackRecord,
     CallbackState,
     NewCallback,
 )
+from simulator.store.partner_calls import DELIVER_CALLBACK
 from simulator.store.records import JobRecord, SessionRecord, SubmissionRecord
 
 if TYPE_CHECKING:

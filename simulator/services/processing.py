@@ -14,7 +14,7 @@ from simulator.domain.outcomes import Outcome, verdict_for
 from simulator.domain.states import Status
 from simulator.services import callbacks, reference, reference_endpoint
 from simulator.store.errors import StaleStateError
-from simulator.store.outbound import ASK_REFERENCE_IMAGE, COMPLETE, FETCH_REFERENCE, WAITING_FOR_REFERENCE
+from simulator.store.partner_calls import ASK_REFERENCE_IMAGE, COMPLETE, FETCH_REFERENCE, WAITING_FOR_REFERENCE
 from simulator.store.records import JobRecord, SubmissionRecord
 
 if TYPE_CHECKING:

@@ -45,8 +45,8 @@ from simulator.services.partner_calls import (
     journal_outbound,
     read_capped,
 )
-from simulator.store.outbound import FETCH_REFERENCE
-from simulator.store.outbound_records import FetchResult, ReferenceFetchRecord
+from simulator.store.partner_call_records import FetchResult, ReferenceFetchRecord
+from simulator.store.partner_calls import FETCH_REFERENCE
 from simulator.store.records import JobRecord
 
 if TYPE_CHECKING:

@@ -48,8 +48,8 @@ from simulator.services.partner_calls import (
     read_capped,
     redact_headers,
 )
-from simulator.store.outbound import ASK_REFERENCE_IMAGE, FETCH_REFERENCE
-from simulator.store.outbound_records import FetchResult, ReferenceFetchRecord
+from simulator.store.partner_call_records import FetchResult, ReferenceFetchRecord
+from simulator.store.partner_calls import ASK_REFERENCE_IMAGE, FETCH_REFERENCE
 from simulator.store.records import JobRecord, SessionRecord
 
 if TYPE_CHECKING:

@@ -13,9 +13,9 @@ from typing import Any, Protocol
 from simulator.services import sim_views
 from simulator.services.context import Services
 from simulator.store import admin_queries as store
-from simulator.store import jobs_view
-from simulator.store.journal_repo import JournalQuery, JournalRecord, JournalStore
-from simulator.store.outbound_records import CallbackRecord
+from simulator.store import job_listing as job_rows
+from simulator.store.journal_rows import JournalQuery, JournalRecord, JournalStore
+from simulator.store.partner_call_records import CallbackRecord
 from simulator.store.records import SessionRecord
 
 
@@ -119,15 +119,15 @@ async def session_detail(svc: Services, session: SessionRecord) -> dict[str, Any
 
 async def jobs_by_state(svc: Services) -> dict[str, int]:
     """How many jobs are in each state (`pending`, `running`, `done`, `failed`)."""
-    return await jobs_view.count_by_state(svc.repo)
+    return await job_rows.count_by_state(svc.repo)
 
 
 async def job_listing(
     svc: Services, *, state: str | None, kind: str | None, ref: str | None, limit: int
-) -> tuple[list[jobs_view.JobView], dict[str, int]]:
+) -> tuple[list[job_rows.JobView], dict[str, int]]:
     """The latest `limit` jobs matching every given filter, newest first, and the counts per state."""
-    found = await jobs_view.list_jobs(svc.repo, state=state, kind=kind, ref=ref, limit=limit)
-    return found, await jobs_view.count_by_state(svc.repo)
+    found = await job_rows.list_jobs(svc.repo, state=state, kind=kind, ref=ref, limit=limit)
+    return found, await job_rows.count_by_state(svc.repo)
 
 
 async def submission_owner(svc: Services, submission_id: str) -> str | None:

@@ -16,15 +16,15 @@ from simulator.clock import iso
 from simulator.services.context import Services
 from simulator.services.redaction import redact_text
 from simulator.services.reference_endpoint import JOURNAL_KIND as REFERENCE_ENDPOINT
-from simulator.store import jobs_view
-from simulator.store.journal_repo import JournalRecord, JournalStore
+from simulator.store import job_listing
+from simulator.store.journal_rows import JournalRecord, JournalStore
 from simulator.store.records import SessionRecord, SubmissionRecord, TransitionRecord
 
 TIMELINE_REQUESTS_MAX = 5000
 Key = tuple[float, int, int, float]
 
 
-def job_json(job: jobs_view.JobView) -> dict[str, Any]:
+def job_json(job: job_listing.JobView) -> dict[str, Any]:
     """A job as `/_sim` shows it (`attempts`: failed runs; `lastError`: the last failure, or why it waits)."""
     return {
         "id": job.id,
@@ -200,7 +200,7 @@ async def timeline(svc: Services, session: SessionRecord) -> list[dict[str, Any]
             events.append(((attempt.at, 2, 2, n + attempt.number / 1000), event))
     refs = [s.id for s in await svc.repo.submissions_of(session.key)]
     refs += [cb.id for cb in await svc.repo.callbacks_of_session(session.key)]
-    for job in await jobs_view.failed_jobs_of(svc.repo, refs):
+    for job in await job_listing.failed_jobs_of(svc.repo, refs):
         summary = f"job {job.kind} failed after {job.attempts} attempt(s): {job.last_error}"
         failed = {"type": "job", "at": iso_ms(job.updated_at), "summary": summary}
         events.append(((job.updated_at, 1, 0, float(job.id)), failed | {"job": job_json(job)}))

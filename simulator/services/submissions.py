@@ -33,7 +33,7 @@ from simulator.services.payloads import selfie_url
 from simulator.services.presigned_urls import ObjectKey
 from simulator.services.processing import complete_submission
 from simulator.store.errors import DuplicateError, StaleStateError
-from simulator.store.outbound import FETCH_REFERENCE
+from simulator.store.partner_calls import FETCH_REFERENCE
 from simulator.store.records import SessionRecord, SubmissionRecord
 
 SUBMISSION_TYPES = ("KTP_SCAN", "STANDALONE_LIVENESS", "FACE_MATCH", "FACE_VERIFICATION", "KYC_LITE")

@@ -19,7 +19,7 @@ from simulator.services.context import Services
 from simulator.services.params import StatusFilter, problems
 from simulator.services.sim_reads import journal_query
 from simulator.services.sim_views import request_json
-from simulator.store.journal_repo import JournalQuery, JournalRecord, JournalStore
+from simulator.store.journal_rows import JournalQuery, JournalRecord, JournalStore
 
 SHOWN_MAX = 100
 

@@ -3,7 +3,7 @@
 A `sqlite+aiosqlite` URL runs on aiosqlite with one hand-off to its thread per statement
 (`simulator.store.one_hop_aiosqlite`) instead of SQLAlchemy's four.
 
-The schema is not made here: `simulator.store.schema.upgrade` applies the Alembic migrations.
+The schema is not made here: `simulator.store.migrate.upgrade` applies the Alembic migrations.
 """
 
 from __future__ import annotations

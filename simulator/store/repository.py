@@ -1,9 +1,9 @@
 """The repository: the one object services reach the store through, composed of one store per thing.
 
-Sessions (`store.sessions`), jobs (`store.jobs`), partners and meta (`store.partners`), callbacks and
-reference fetches (`store.outbound`), scenarios (`store.scenarios`) are mixed in; the journal has its own
-`store.journal_repo`. This module owns what they share (the engine, the write transaction, the caches
-and their invalidation) and the submissions with their documents, whose every status move goes through
+Sessions (`store.sessions`), jobs (`store.job_queue`), partners and meta (`store.partners`), callbacks
+and reference fetches (`store.partner_calls`), scenarios (`store.scenario_state`) are mixed in; the
+journal has its own `store.journal_rows`. This module owns what they share (the engine, the write
+transaction, the caches and their invalidation) and the submissions with their documents, whose every status move goes through
 `store.transitions.move`: one conditional update with its transition row and follow-up job in the
 same transaction, so concurrent requests (on any instance) cannot corrupt a submission and a crash loses
 nothing that was acknowledged.
@@ -27,9 +27,9 @@ from simulator.store import tables as t
 from simulator.store import transitions
 from simulator.store.changes import publish
 from simulator.store.errors import DuplicateError, StaleStateError
-from simulator.store.jobs import JobStore, add_job
-from simulator.store.outbound import FETCH_REFERENCE, OutboundStore, insert_callbacks, insert_reference_fetch
-from simulator.store.outbound_records import NewCallback
+from simulator.store.job_queue import JobStore, add_job
+from simulator.store.partner_call_records import NewCallback
+from simulator.store.partner_calls import FETCH_REFERENCE, OutboundStore, insert_callbacks, insert_reference_fetch
 from simulator.store.partners import PartnerStore
 from simulator.store.records import (
     DocumentRecord,

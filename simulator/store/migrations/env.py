@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection `simulator.store.schema` hands over (never its own engine).
+"""Alembic environment: runs on the connection `simulator.store.migrate` hands over (never its own engine).
 
 SQLite goes through batch mode (`render_as_batch`): it cannot ALTER most things in place.
 """

@@ -1,7 +1,7 @@
 """Read-only views of outbound calls: partner callbacks, their attempts, and reference-image fetches.
 
 `to_json` gives the control API's (camelCase) shape of each; the SQL that reads and writes them is in
-`simulator.store.outbound`.
+`simulator.store.partner_calls`.
 """
 
 from __future__ import annotations

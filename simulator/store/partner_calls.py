@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from simulator.store import tables as t
 from simulator.store.changes import publish
-from simulator.store.outbound_records import (
+from simulator.store.partner_call_records import (
     AttemptOutcome,
     CallbackAttemptRecord,
     CallbackRecord,

@@ -1,10 +1,10 @@
 """The repository: the one object services reach the store through, composed of one store per thing.
 
-Sessions (`store.sessions`), jobs (`store.job_queue`), partners and meta (`store.partners`), callbacks
-and reference fetches (`store.partner_calls`), scenarios (`store.scenario_state`) are mixed in; the
-journal has its own `store.journal_rows`. This module owns what they share (the engine, the write
-transaction, the caches and their invalidation) and the submissions with their documents, whose every status move goes through
-`store.transitions.move`: one conditional update with its transition row and follow-up job in the
+Sessions (`store.sessions`), jobs (`store.job_queue`), partners and meta (`store.partners`), callbacks and
+reference fetches (`store.partner_calls`), scenarios (`store.scenario_state`) are mixed in; the journal has
+its own `store.journal_rows`. This module owns what they share (the engine, the write transaction, the
+caches and their invalidation) and the submissions with their documents, whose every status move goes
+through `store.transitions.move`: one conditional update with its transition row and follow-up job in the
 same transaction, so concurrent requests (on any instance) cannot corrupt a submission and a crash loses
 nothing that was acknowledged.
 """

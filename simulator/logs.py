@@ -45,9 +45,16 @@ class TextFormatter(logging.Formatter):
 
 
 def configure(level: str = "INFO", fmt: str = "json") -> None:
+    """Lines of the simulator's loggers, and of uvicorn's (its warnings about refused connections and
+    requests; warnings and worse), to standard error in one format: `fmt` is "json" or "text"; `level` a
+    logging level name."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    root = logging.getLogger("simulator")
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    root.propagate = False
+    # uvicorn's own start-up chatter (INFO) stays out: the simulator announces itself (simulator.serving).
+    uvicorn_level = max(logging.getLevelNamesMapping().get(level.upper(), logging.INFO), logging.WARNING)
+    for name, at in (("simulator", level.upper()), ("uvicorn", uvicorn_level)):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(at)
+        logger.propagate = False
+    logging.getLogger("uvicorn.access").setLevel(level.upper())  # --access-log lines are INFO

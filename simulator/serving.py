@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection
 
 import uvicorn
 
+from simulator.malformed_http import vendor_protocol
 from simulator.settings import Settings
 from simulator.startup import explain
 
@@ -72,6 +73,7 @@ def run(config: uvicorn.Config, sockets: list[socket.socket], settings: Settings
         where = f"{settings.base_url} (database {settings.shown_database})"
         print(f"onekyc-sim {__version__} serving on {where}", file=sys.stderr)
 
+    config.http = vendor_protocol()  # unparseable requests get the vendor's 400, not plain text
     server = Server(config, announce=announce)
     # Server.run installs the configured event loop (uvloop when available); a bare serve() would not.
     try:

@@ -76,13 +76,17 @@ class ThreadedSimulator:
 def simulator_in_thread(settings: Settings, *, timeout: float = 30.0) -> Iterator[ThreadedSimulator]:
     """Serve `settings` (its port is replaced by a free one) from a background thread."""
     from simulator.app import create_app
+    from simulator.malformed_http import vendor_protocol
 
     sock = free_socket(settings.host)
     port = sock.getsockname()[1]
     settings = settings.model_copy(
         update={"port": port, "public_base_url": settings.public_base_url or f"http://{settings.host}:{port}"}
     )
-    server = _Server(uvicorn.Config(create_app(settings), log_config=None, access_log=False, lifespan="on"))
+    config = uvicorn.Config(
+        create_app(settings), log_config=None, access_log=False, lifespan="on", http=vendor_protocol()
+    )
+    server = _Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()
     try:

@@ -1,8 +1,10 @@
 """The package's layers, read from its import statements (DESIGN §6, STYLE "Dependency direction").
 
 Each module of `simulator/` belongs to a unit: its top-level subpackage (`store`, `gateway`, …) or, for a
-module directly under `simulator/`, the module itself (`app`, `cli`, `testing`, …). Three rules hold:
+module directly under `simulator/`, the module itself (`app`, `cli`, `testing`, …). Every unit has a
+layer (a new one fails the test until it is placed), and these rules hold:
 
+- the foundation (clock, errors, ids, bounded caches, settings, logging) imports only the foundation;
 - a lower unit (the domain, the store, the services, the jobs, the scenario file format) never imports a
   higher one (the vendor gateway, the admin API, the Web SDK page, the app factory, the CLI, the replay
   tool, the test helpers), not even for type checking;
@@ -24,21 +26,28 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "simulator"
 
-LOWER = frozenset({"domain", "store", "services", "jobs", "scenarios"})
+# The bottom: imported by anything, importing only each other (the clock, errors, ids, bounded caches,
+# settings, logging, the start-up trim).
+FOUNDATION = frozenset({"simulator", "clock", "errors", "ids", "bounded", "settings", "logs", "lean"})
+LOWER = frozenset({"domain", "store", "services", "jobs", "scenarios", "tokens", "partners", "hosting"})
 HIGHER = frozenset(
     {
-        "gateway",
-        "admin",
-        "webapp",
-        "endpoints",
-        "browser_pages",
-        "home",
-        "app",
-        "cli",
-        "replay",
-        "testing",
-        "testing_server",
-        "testing_receiver",
+        # the HTTP surface and the app assembled from it
+        *(
+            "gateway",
+            "admin",
+            "webapp",
+            "endpoints",
+            "middleware",
+            "malformed_http",
+            "browser_pages",
+            "home",
+            "openapi",
+        ),
+        *("runtime", "app"),
+        # the processes and tools around it
+        *("cli", "__main__", "serving", "startup", "completion", "replay", "client"),
+        *("testing", "testing_server", "testing_receiver", "testing_postgres"),
     }
 )
 DOMAIN_MAY_IMPORT = frozenset({"clock", "errors"})
@@ -139,6 +148,17 @@ def test_the_imports_are_read_from_every_unit_of_the_package() -> None:
     assert LOWER | {"app", "cli", "replay", "gateway", "admin"} <= sources
     assert any(i.source == "replay" and i.target == "app" for i in found)
     assert any(i.source == "gateway" and i.target == "services" for i in found)
+
+
+def test_every_unit_has_a_layer() -> None:
+    units = {unit_of(module_name(path)) for path in PACKAGE.rglob("*.py")}
+    unplaced = sorted(units - FOUNDATION - LOWER - HIGHER)
+    assert not unplaced, f"place these in FOUNDATION, LOWER or HIGHER (tests/test_layers.py): {unplaced}"
+
+
+def test_the_foundation_imports_only_the_foundation() -> None:
+    wrong = [i for i in imports() if i.source in FOUNDATION and i.target not in FOUNDATION]
+    assert not wrong, "\n".join(_where(wrong))
 
 
 def test_no_lower_layer_imports_a_higher_one() -> None:

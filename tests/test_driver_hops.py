@@ -4,7 +4,7 @@ outcome nobody reads; errors of those deferred statements still fail the transac
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ class Hops:
 
 
 @pytest.fixture
-def hops(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hops]:
+def hops(monkeypatch: pytest.MonkeyPatch) -> Hops:
     counter = Hops()
     original = aiosqlite.core.Connection._execute
 
@@ -40,7 +40,7 @@ def hops(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hops]:
         return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
     monkeypatch.setattr(aiosqlite.core.Connection, "_execute", counted)
-    yield counter
+    return counter
 
 
 @pytest.fixture
@@ -104,10 +104,14 @@ async def test_a_deferred_duplicate_fails_the_commit_and_keeps_nothing_of_the_tr
 ) -> None:
     async with repo.write() as conn:
         await conn.execute(t.meta.insert(), _row("hop-dup"))
-    with pytest.raises(IntegrityError):
+
+    async def new_then_duplicate() -> None:
         async with repo.write() as conn:
             await conn.execute(t.meta.insert(), _row("hop-new"))
             await conn.execute(t.meta.insert(), _row("hop-dup"))
+
+    with pytest.raises(IntegrityError):
+        await new_then_duplicate()
     assert await _keys(repo) == {"hop-dup"}
     # The connection is clean afterwards: the next transaction commits only its own row.
     async with repo.write() as conn:
@@ -118,18 +122,26 @@ async def test_a_deferred_duplicate_fails_the_commit_and_keeps_nothing_of_the_tr
 async def test_a_deferred_duplicate_fails_the_next_statement_of_the_transaction(repo: Repository) -> None:
     async with repo.write() as conn:
         await conn.execute(t.meta.insert(), _row("hop-first"))
-    with pytest.raises(IntegrityError):
+
+    async def duplicate_then_read() -> None:
         async with repo.write() as conn:
             await conn.execute(t.meta.insert(), _row("hop-first"))
             await conn.execute(select(t.meta.c.key))
+
+    with pytest.raises(IntegrityError):
+        await duplicate_then_read()
     assert await _keys(repo) == {"hop-first"}
 
 
 async def test_a_rolled_back_transaction_drops_its_deferred_rows_without_a_hop(repo: Repository, hops: Hops) -> None:
     hops.count = 0
-    with pytest.raises(RuntimeError):
+
+    async def abandoned() -> None:
         async with repo.write() as conn:
             await conn.execute(t.meta.insert(), _row("hop-gone"))
             raise RuntimeError("abandon")
+
+    with pytest.raises(RuntimeError):
+        await abandoned()
     assert hops.count == 0
     assert await _keys(repo) == set()

@@ -1,7 +1,8 @@
 """Engine factory: SQLite in WAL mode with a busy timeout, or any SQLAlchemy async URL (PostgreSQL: asyncpg).
 
-A `sqlite+aiosqlite` URL runs on aiosqlite with one hand-off to its thread per statement
-(`simulator.store.one_hop_aiosqlite`) instead of SQLAlchemy's four.
+A `sqlite+aiosqlite` URL runs on aiosqlite with one hand-off to its thread per statement whose outcome is
+read, the others going with the next hand-off or the COMMIT (`simulator.store.one_hop_aiosqlite`), instead
+of SQLAlchemy's four per statement.
 
 The schema is not made here: `simulator.store.migrate.upgrade` applies the Alembic migrations.
 """

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from simulator.store import tables as t
 from simulator.store.changes import publish
+from simulator.store.one_hop_aiosqlite import UNREAD
 from simulator.store.records import JobRecord
 
 _j = t.jobs.c
@@ -129,7 +130,9 @@ class JobStore:
     async def _release(self, job_id: int, **values: Any) -> None:
         """Set `values` on a job this instance held, give up its lease, and wake the other instances."""
         async with self.write() as conn:
-            await conn.execute(update(t.jobs).where(_j.id == job_id).values(**values, owner=None, lease_until=None))
+            await conn.execute(
+                update(t.jobs).prefix_with(UNREAD).where(_j.id == job_id).values(**values, owner=None, lease_until=None)
+            )
             await publish(conn, self.instance_id, "jobs")
 
     async def finish_job(self, job_id: int, now: float, state: str = "done", error: str | None = None) -> None:

@@ -10,6 +10,15 @@ work (cursor, execute, fetch, close) in one call on the thread, and skips the ho
 rollback when the connection holds no open transaction (a read-only use of a pooled connection). The
 engine factory (`simulator.store.db.make_engine`) passes it as the `module` of a `sqlite+aiosqlite`
 engine, so the URL, the dialect and its SQL are the same as before.
+
+A write transaction goes further: a statement whose outcome nobody reads (an INSERT without RETURNING
+or ON CONFLICT, or an UPDATE marked `unread`, see `UNREAD`) does not hop at all. It waits on the
+connection and goes with the next hop: before the next statement (which then sees it), or with the
+COMMIT. So a transaction of one conditional UPDATE ... RETURNING and its follow-up inserts is two hops,
+the statement and the commit. A deferred statement's error (an IntegrityError, "database is locked")
+surfaces from that next hop, inside the same transaction, which SQLAlchemy then rolls back: callers
+that turn IntegrityError into DuplicateError catch it around the whole transaction, commit included.
+A deferred statement reports rowcount 1 (an executemany: its number of parameter sets) and no lastrowid.
 """
 
 from __future__ import annotations
@@ -23,10 +32,40 @@ import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
 
 _Outcome = tuple[Any, list[Any] | None, int, int | None]
+_Statement = tuple[str, Any, bool]
+
+UNREAD = "/* unread */"
+"""A prefix for an UPDATE whose rowcount nobody reads (`update(table).prefix_with(UNREAD)`): it may be
+sent with the next hop. A plain SQL comment to every other database."""
 
 
-def _run(conn: sqlite3.Connection, sql: str, parameters: Any, many: bool) -> _Outcome:
-    """On the driver thread: a statement's execute, fetch and close in one call."""
+def deferrable(sql: str) -> bool:
+    """True for a statement whose outcome nobody reads: INSERT INTO without RETURNING or ON CONFLICT
+    (whose rowcount tells whether a row was taken), or an UPDATE prefixed with `UNREAD`."""
+    if sql.startswith("INSERT INTO "):
+        return "RETURNING" not in sql and "ON CONFLICT" not in sql
+    return sql.startswith("UPDATE " + UNREAD) and "RETURNING" not in sql
+
+
+def _flush(conn: sqlite3.Connection, pending: list[_Statement]) -> None:
+    """On the driver thread: the deferred statements, in order."""
+    for sql, parameters, many in pending:
+        if many:
+            conn.executemany(sql, parameters).close()
+        else:
+            conn.execute(sql, parameters).close()
+
+
+def _commit(conn: sqlite3.Connection, pending: list[_Statement]) -> None:
+    """On the driver thread: the deferred statements, then COMMIT (if a transaction is open)."""
+    _flush(conn, pending)
+    if conn.in_transaction:
+        conn.commit()
+
+
+def _run(conn: sqlite3.Connection, pending: list[_Statement], sql: str, parameters: Any, many: bool) -> _Outcome:
+    """On the driver thread: the deferred statements, then a statement's execute, fetch and close."""
+    _flush(conn, pending)
     cursor = conn.cursor()
     try:
         if many:
@@ -56,8 +95,17 @@ class Cursor:
         return self
 
     async def _hop(self, sql: str, parameters: Any, many: bool) -> Cursor:
-        outcome: _Outcome = await self._connection._execute(  # type: ignore[no-untyped-call]  # aiosqlite's
-            _run, self._connection._conn, sql, parameters, many
+        connection = self._connection
+        if deferrable(sql):
+            if many:
+                parameters = list(parameters)
+            connection.pending.append((sql, parameters, many))
+            self.description, self.lastrowid, self._rows = None, None, []
+            self.rowcount = len(parameters) if many else 1
+            return self
+        pending, connection.pending = connection.pending, []
+        outcome: _Outcome = await connection._execute(  # type: ignore[no-untyped-call]  # aiosqlite's
+            _run, connection._conn, pending, sql, parameters, many
         )
         description, rows, rowcount, lastrowid = outcome
         self.description, self.rowcount, self.lastrowid = description, rowcount, lastrowid
@@ -87,18 +135,26 @@ class Cursor:
 
 
 class Connection(aiosqlite.Connection):
-    """aiosqlite's connection whose cursors hop once per statement, and whose commit and rollback
-    do not hop when no transaction is open (reading `in_transaction` is safe: the connection is
-    idle between the awaited calls of its one user)."""
+    """aiosqlite's connection whose cursors hop once per statement (none for a deferrable one), whose
+    commit sends the deferred statements with the COMMIT in one hop, and whose commit and rollback do
+    not hop when there is nothing to do (reading `in_transaction` is safe: the connection is idle
+    between the awaited calls of its one user)."""
+
+    def __init__(self, connector: Any, iter_chunk_size: int) -> None:
+        super().__init__(connector, iter_chunk_size)
+        self.pending: list[_Statement] = []
+        """Deferred statements (sql, parameters, executemany), sent with the next hop."""
 
     def cursor(self) -> Cursor:  # type: ignore[override]  # a cursor at once, not a hop to make one
         return Cursor(self)
 
     async def commit(self) -> None:
-        if self._connection is not None and self._connection.in_transaction:
-            await super().commit()
+        pending, self.pending = self.pending, []
+        if self._connection is not None and (pending or self._connection.in_transaction):
+            await self._execute(_commit, self._connection, pending)  # type: ignore[no-untyped-call]  # aiosqlite's
 
     async def rollback(self) -> None:
+        self.pending = []
         if self._connection is not None and self._connection.in_transaction:
             await super().rollback()
 

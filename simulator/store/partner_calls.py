@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from simulator.store import tables as t
 from simulator.store.changes import publish
+from simulator.store.one_hop_aiosqlite import UNREAD
 from simulator.store.partner_call_records import (
     AttemptOutcome,
     CallbackAttemptRecord,
@@ -190,6 +191,7 @@ class OutboundStore:
                 )
                 await conn.execute(
                     update(t.callbacks)
+                    .prefix_with(UNREAD)
                     .where(t.callbacks.c.id == row.id)
                     .values(
                         state=outcome.state.value,
@@ -200,7 +202,7 @@ class OutboundStore:
                         last_error=attempt.error,
                     )
                 )
-            job = update(t.jobs).where(t.jobs.c.id == outcome.job_id)
+            job = update(t.jobs).prefix_with(UNREAD).where(t.jobs.c.id == outcome.job_id)
             if pending and outcome.next_attempt_at is not None:
                 # A failed delivery is the callback's attempt, not a failure of the job: no retry budget spent.
                 job = job.values(state="pending", due_at=outcome.next_attempt_at, last_error=attempt.error)

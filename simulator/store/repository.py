@@ -28,6 +28,7 @@ from simulator.store import transitions
 from simulator.store.changes import publish
 from simulator.store.errors import DuplicateError, StaleStateError
 from simulator.store.job_queue import JobStore, add_job
+from simulator.store.one_hop_aiosqlite import UNREAD
 from simulator.store.partner_call_records import NewCallback
 from simulator.store.partner_calls import FETCH_REFERENCE, OutboundStore, insert_callbacks, insert_reference_fetch
 from simulator.store.partners import PartnerStore
@@ -83,11 +84,13 @@ _STORE_DOCUMENT = (
 )
 _SELFIE_STATUS = (
     update(t.documents)
+    .prefix_with(UNREAD)
     .where(_d.submission_id == bindparam("sid"), _d.doc_type == "SELFIE")
     .values(status=bindparam("doc_status"))
 )
 _COMPLETE_JOB_DONE = (
     update(t.jobs)
+    .prefix_with(UNREAD)
     .where(t.jobs.c.kind == "complete", t.jobs.c.ref == bindparam("sid"), t.jobs.c.state == "pending")
     .values(state="done", updated_at=bindparam("now"))
 )

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from simulator.store import tables as t
@@ -22,6 +22,7 @@ from simulator.store.repository import Repository
 
 if TYPE_CHECKING:
     from simulator.services.journal import JournalEntry
+    from simulator.services.journal_coalesce import Merge
 
 j = t.journal.c
 
@@ -125,6 +126,8 @@ def journal_row(entry: JournalEntry) -> Row:
         entry.response_size,
         entry.error,
         json.dumps(entry.extra) if entry.extra else None,
+        1,  # repeats: a new row stands for one request until identical polls join it
+        None,  # last_at
     )
 
 
@@ -156,16 +159,36 @@ def _multirow_insert(rows: int) -> str:
     return f"INSERT INTO {t.journal.name} ({', '.join(COLUMNS)}) VALUES " + ", ".join([group] * rows)
 
 
-async def _insert(conn: AsyncConnection, rows: Sequence[Row]) -> None:
+# Extend a row with requests that repeat it, only while it is still the newest row of its submission.
+_MERGE = (
+    update(t.journal)
+    .where(
+        j.id == bindparam("row_id"),
+        j.at == bindparam("row_at"),
+        j.id == select(func.max(j.id)).where(j.submission_id == bindparam("row_submission")).scalar_subquery(),
+    )
+    .values(repeats=j.repeats + bindparam("more"), last_at=bindparam("last_time"))
+)
+
+
+async def _insert(conn: AsyncConnection, rows: Sequence[Row]) -> list[int]:
+    """Insert `rows` in order; their ids, in the same order."""
+    if not rows:
+        return []
     if conn.dialect.name != "sqlite":
-        await conn.execute(insert(t.journal), [dict(zip(COLUMNS, row, strict=True)) for row in rows])
-        return
+        statement = insert(t.journal).returning(j.id, sort_by_parameter_order=True)
+        result = await conn.execute(statement, [dict(zip(COLUMNS, row, strict=True)) for row in rows])
+        return list(result.scalars())
     start = 0
     for size in STATEMENT_SIZES:
         while len(rows) - start >= size:
             chunk = rows[start : start + size]
             await conn.exec_driver_sql(_multirow_insert(size), tuple(itertools.chain.from_iterable(chunk)))
             start += size
+    # One writer at a time on SQLite, and a table without AUTOINCREMENT takes max(rowid) + 1 for each new
+    # row: the rows of this transaction have consecutive ids ending at the last one inserted.
+    last = int((await conn.exec_driver_sql("SELECT last_insert_rowid()")).scalar() or 0)
+    return list(range(last - len(rows) + 1, last + 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +216,13 @@ class JournalRecord:
     response_size: int | None
     error: str | None
     extra: dict[str, Any]
+    repeats: int = 1
+    last_at: float | None = None
+
+    @property
+    def last(self) -> float:
+        """When the last request this row stands for came (Unix seconds): `last_at`, else `at`."""
+        return self.last_at if self.last_at is not None else self.at
 
 
 def _record(row: Any) -> JournalRecord:
@@ -209,20 +239,43 @@ class JournalStore:
     def __init__(self, repo: Repository) -> None:
         self._repo = repo
 
-    async def append(self, rows: Sequence[Row], cap: int) -> None:
-        if not rows:
-            return
+    async def append(
+        self, rows: Sequence[Row], cap: int, merges: Sequence[Merge] = ()
+    ) -> tuple[list[int], dict[int, int]]:
+        """The journal's sink (`services.journal.JournalSink`): merges, then one batch insert, then eviction."""
+        if not rows and not merges:
+            return [], {}
         documents = [_document_of(row) for row in rows]
         async with self._repo.write() as conn:
+            fallbacks: list[tuple[int, Row]] = []
+            for merge in merges:
+                params = {
+                    "row_id": merge.row_id,
+                    "row_at": merge.at,
+                    "row_submission": merge.submission_id,
+                    "more": merge.repeats,
+                    "last_time": merge.last_at,
+                }
+                if (await conn.execute(_MERGE, params)).rowcount != 1:
+                    fallbacks.append((merge.run, merge.fallback))
             if any(documents):
                 owners = await self._owners(conn, {d for d in documents if d})
                 rows = [
                     (*row[: _OWNER.start], *owners[d], *row[_OWNER.stop :]) if d in owners else row
                     for row, d in zip(rows, documents, strict=True)
                 ]
-            await _insert(conn, rows)
+            ids = await _insert(conn, [row for _, row in fallbacks] + list(rows))
             newest = select(func.max(j.id)).scalar_subquery()
             await conn.execute(delete(t.journal).where(j.id <= newest - cap))
+        return ids[len(fallbacks) :], {run: ids[n] for n, (run, _) in enumerate(fallbacks)}
+
+    async def requests(self, query: JournalQuery | None = None) -> int:
+        """How many requests the matching rows stand for: the sum of their `repeats`."""
+        statement = select(func.coalesce(func.sum(j.repeats), 0)).select_from(t.journal)
+        if query is not None:
+            statement = statement.where(*conditions(query))
+        async with self._repo.engine.connect() as conn:
+            return int((await conn.execute(statement)).scalar() or 0)
 
     @staticmethod
     async def _owners(conn: AsyncConnection, documents: set[str]) -> dict[str, tuple[str, str, str, str]]:

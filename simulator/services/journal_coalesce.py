@@ -60,9 +60,9 @@ class Run:
 @dataclass(frozen=True, slots=True)
 class Merge:
     """Requests to add to the stored row `row_id` (whose `at` is `at`): `repeats` more, the last at
-    `last_at` (Unix seconds). `run` names the run (its key in the batch's `touched`); `fallback` is the
-    row to insert instead when the stored row is no longer the newest of its submission (another
-    instance wrote one since, or it was evicted).
+    `last_at` (Unix seconds), `total` in all once merged. `run` names the run (its key in the batch's
+    `touched`); `fallback` is the row to insert instead when the stored row is no longer the newest of
+    its submission (another instance wrote one since, or it was evicted).
     """
 
     run: int
@@ -71,6 +71,7 @@ class Merge:
     submission_id: str
     repeats: int
     last_at: float
+    total: int
     fallback: Row
 
 
@@ -117,7 +118,16 @@ class Coalescer:
             elif run.added and run.row_id is not None and run.last_at is not None:
                 fallback = (run.added_first, *run.template[AT + 1 : REPEATS], run.added, run.last_at)
                 merges.append(
-                    Merge(key, run.row_id, run.stored_at, run.template[SUBMISSION], run.added, run.last_at, fallback)
+                    Merge(
+                        key,
+                        run.row_id,
+                        run.stored_at,
+                        run.template[SUBMISSION],
+                        run.added,
+                        run.last_at,
+                        run.repeats,
+                        fallback,
+                    )
                 )
         return merges
 

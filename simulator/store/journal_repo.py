@@ -171,6 +171,30 @@ _MERGE = (
 )
 
 
+async def _merge(conn: AsyncConnection, merges: Sequence[Merge]) -> list[Merge]:
+    """Apply the merges in one executemany; those that did not apply (their row is gone or no longer the
+    newest of its submission). A merged row's `repeats` is then exactly `Merge.total`: only this instance
+    extends it, so a row holding another count was not updated."""
+    if not merges:
+        return []
+    params = [
+        {
+            "row_id": m.row_id,
+            "row_at": m.at,
+            "row_submission": m.submission_id,
+            "more": m.repeats,
+            "last_time": m.last_at,
+        }
+        for m in merges
+    ]
+    result = await conn.execute(_MERGE, params)
+    if conn.dialect.supports_sane_multi_rowcount and result.rowcount == len(merges):
+        return []
+    ids = [m.row_id for m in merges]
+    now = {row.id: row.repeats for row in await conn.execute(select(j.id, j.repeats).where(j.id.in_(ids)))}
+    return [m for m in merges if now.get(m.row_id) != m.total]
+
+
 async def _insert(conn: AsyncConnection, rows: Sequence[Row]) -> list[int]:
     """Insert `rows` in order; their ids, in the same order."""
     if not rows:
@@ -247,17 +271,7 @@ class JournalStore:
             return [], {}
         documents = [_document_of(row) for row in rows]
         async with self._repo.write() as conn:
-            fallbacks: list[tuple[int, Row]] = []
-            for merge in merges:
-                params = {
-                    "row_id": merge.row_id,
-                    "row_at": merge.at,
-                    "row_submission": merge.submission_id,
-                    "more": merge.repeats,
-                    "last_time": merge.last_at,
-                }
-                if (await conn.execute(_MERGE, params)).rowcount != 1:
-                    fallbacks.append((merge.run, merge.fallback))
+            fallbacks = [(m.run, m.fallback) for m in await _merge(conn, merges)]
             if any(documents):
                 owners = await self._owners(conn, {d for d in documents if d})
                 rows = [

@@ -23,10 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from simulator.bounded import MB, BoundedCache
+
 Row = tuple[Any, ...]
 # Positions in a row (the order of `journal_repo.COLUMNS`).
 AT, DIRECTION, METHOD, LATENCY, SUBMISSION, REPEATS, LAST_AT = 0, 1, 3, 7, 11, 20, 21
-MAX_RUNS = 4096  # submissions whose run is remembered (the oldest is forgotten: its next poll starts a row)
+# Submissions whose run is remembered, by count and bytes (a run holds one row's excerpts): the oldest is
+# forgotten first, and its next poll starts a new row.
+RUN_BOUNDS = (4_096, 8 * MB)
 
 
 def same_request(a: Row, b: Row) -> bool:
@@ -78,9 +82,8 @@ class Merge:
 class Coalescer:
     """Splits a stream of rows into new rows and merges into stored ones (module docstring)."""
 
-    def __init__(self, max_runs: int = MAX_RUNS) -> None:
-        self._runs: dict[str, Run] = {}
-        self._max_runs = max_runs
+    def __init__(self, bounds: tuple[int, int] = RUN_BOUNDS) -> None:
+        self._runs: BoundedCache[str, Run] = BoundedCache.of(bounds)
         self.coalesced = 0
 
     def add(self, row: Row, batch: list[Row], touched: dict[int, Run]) -> None:
@@ -104,8 +107,6 @@ class Coalescer:
         if coalescable(row):
             self._runs[submission] = run = Run(row, len(batch))  # re-inserted last: ordered by use
             touched[id(run)] = run
-            while len(self._runs) > self._max_runs:
-                self._runs.pop(next(iter(self._runs)))
         batch.append(row)
 
     def prepare(self, batch: list[Row], touched: dict[int, Run]) -> list[Merge]:

@@ -1,28 +1,30 @@
 """The journal table's statements: batched appends with oldest-first eviction, and filtered reads.
 
-`append` writes one batch with one executemany under the repository's write lock, resolves the
-owner of upload/download entries (they name only a document), then deletes every row older than
-the newest `cap`, so the table never holds more than `cap` rows however long the simulator runs.
+`append` extends the stored rows of coalesced poll runs (`journal_writes.merge_runs`), writes one batch
+under the repository's write lock, resolves the owner of upload/download entries (they name only a
+document), then deletes every row older than the newest `cap`, so the table never holds more than `cap`
+rows however long the simulator runs. A row stands for `repeats` requests: `requests` counts those.
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from simulator.store import tables as t
+from simulator.store.journal_writes import COLUMNS, insert_rows, merge_runs
 from simulator.store.repository import Repository
 
 if TYPE_CHECKING:
     from simulator.services.journal import JournalEntry
     from simulator.services.journal_coalesce import Merge
+
+__all__ = ["COLUMNS", "JournalQuery", "JournalRecord", "JournalStore", "journal_row", "with_timing"]
 
 j = t.journal.c
 
@@ -80,9 +82,6 @@ def conditions(query: JournalQuery) -> list[ColumnElement[bool]]:
     if query.after_id is not None:
         where.append(j.id > query.after_id)
     return where
-
-
-COLUMNS = tuple(c.name for c in t.journal.c if c.name != "id")
 
 
 def _headers_text(headers: dict[str, str]) -> str | None:
@@ -144,77 +143,6 @@ def _document_of(row: Row) -> str | None:
     return str(document) if document else None
 
 
-STATEMENT_SIZES = (128, 64, 32, 16, 8, 4, 2, 1)  # rows per INSERT: few distinct statements to prepare
-
-
-@functools.cache
-def _multirow_insert(rows: int) -> str:
-    """SQLite's INSERT of `rows` rows in one statement.
-
-    One statement is one step for the driver thread; an executemany steps once per row, and each step
-    hands the GIL back and forth with the busy event loop, so a large batch would crawl. Only the sizes
-    of `STATEMENT_SIZES` are used, so the driver's statement cache holds a handful of statements.
-    """
-    group = "(" + ", ".join("?" * len(COLUMNS)) + ")"
-    return f"INSERT INTO {t.journal.name} ({', '.join(COLUMNS)}) VALUES " + ", ".join([group] * rows)
-
-
-# Extend a row with requests that repeat it, only while it is still the newest row of its submission.
-_MERGE = (
-    update(t.journal)
-    .where(
-        j.id == bindparam("row_id"),
-        j.at == bindparam("row_at"),
-        j.id == select(func.max(j.id)).where(j.submission_id == bindparam("row_submission")).scalar_subquery(),
-    )
-    .values(repeats=j.repeats + bindparam("more"), last_at=bindparam("last_time"))
-)
-
-
-async def _merge(conn: AsyncConnection, merges: Sequence[Merge]) -> list[Merge]:
-    """Apply the merges in one executemany; those that did not apply (their row is gone or no longer the
-    newest of its submission). A merged row's `repeats` is then exactly `Merge.total`: only this instance
-    extends it, so a row holding another count was not updated."""
-    if not merges:
-        return []
-    params = [
-        {
-            "row_id": m.row_id,
-            "row_at": m.at,
-            "row_submission": m.submission_id,
-            "more": m.repeats,
-            "last_time": m.last_at,
-        }
-        for m in merges
-    ]
-    result = await conn.execute(_MERGE, params)
-    if conn.dialect.supports_sane_multi_rowcount and result.rowcount == len(merges):
-        return []
-    ids = [m.row_id for m in merges]
-    now = {row.id: row.repeats for row in await conn.execute(select(j.id, j.repeats).where(j.id.in_(ids)))}
-    return [m for m in merges if now.get(m.row_id) != m.total]
-
-
-async def _insert(conn: AsyncConnection, rows: Sequence[Row]) -> list[int]:
-    """Insert `rows` in order; their ids, in the same order."""
-    if not rows:
-        return []
-    if conn.dialect.name != "sqlite":
-        statement = insert(t.journal).returning(j.id, sort_by_parameter_order=True)
-        result = await conn.execute(statement, [dict(zip(COLUMNS, row, strict=True)) for row in rows])
-        return list(result.scalars())
-    start = 0
-    for size in STATEMENT_SIZES:
-        while len(rows) - start >= size:
-            chunk = rows[start : start + size]
-            await conn.exec_driver_sql(_multirow_insert(size), tuple(itertools.chain.from_iterable(chunk)))
-            start += size
-    # One writer at a time on SQLite, and a table without AUTOINCREMENT takes max(rowid) + 1 for each new
-    # row: the rows of this transaction have consecutive ids ending at the last one inserted.
-    last = int((await conn.exec_driver_sql("SELECT last_insert_rowid()")).scalar() or 0)
-    return list(range(last - len(rows) + 1, last + 1))
-
-
 @dataclass(frozen=True, slots=True)
 class JournalRecord:
     """One stored journal row."""
@@ -271,14 +199,14 @@ class JournalStore:
             return [], {}
         documents = [_document_of(row) for row in rows]
         async with self._repo.write() as conn:
-            fallbacks = [(m.run, m.fallback) for m in await _merge(conn, merges)]
+            fallbacks = [(m.run, m.fallback) for m in await merge_runs(conn, merges)]
             if any(documents):
                 owners = await self._owners(conn, {d for d in documents if d})
                 rows = [
                     (*row[: _OWNER.start], *owners[d], *row[_OWNER.stop :]) if d in owners else row
                     for row, d in zip(rows, documents, strict=True)
                 ]
-            ids = await _insert(conn, [row for _, row in fallbacks] + list(rows))
+            ids = await insert_rows(conn, [row for _, row in fallbacks] + list(rows))
             newest = select(func.max(j.id)).scalar_subquery()
             await conn.execute(delete(t.journal).where(j.id <= newest - cap))
         return ids[len(fallbacks) :], {run: ids[n] for n, (run, _) in enumerate(fallbacks)}

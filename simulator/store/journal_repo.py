@@ -207,8 +207,9 @@ class JournalStore:
                     for row, d in zip(rows, documents, strict=True)
                 ]
             ids = await insert_rows(conn, [row for _, row in fallbacks] + list(rows))
-            newest = select(func.max(j.id)).scalar_subquery()
-            await conn.execute(delete(t.journal).where(j.id <= newest - cap))
+            if ids:  # a batch of merges only adds no row: nothing to evict
+                newest = select(func.max(j.id)).scalar_subquery()
+                await conn.execute(delete(t.journal).where(j.id <= newest - cap))
         return ids[len(fallbacks) :], {run: ids[n] for n, (run, _) in enumerate(fallbacks)}
 
     async def requests(self, query: JournalQuery | None = None) -> int:

@@ -32,6 +32,8 @@ async def test_a_database_of_the_version_before_migrations_is_stamped_and_upgrad
             jobs = legacy_metadata.tables["jobs"]
             values = {"kind": "deliver-callback", "ref": "cb-1", "due_at": 1.0, "state": "running", "attempts": 0}
             await conn.execute(insert(jobs).values(**values, created_at=1.0, updated_at=1.0))
+            poll = {"at": 2.0, "direction": "inbound", "kind": "vendor", "method": "GET", "path": "/p", "url": "/p"}
+            await conn.execute(insert(legacy_metadata.tables["journal"]).values(**poll, latency_ms=1.0))
 
         assert await upgrade(engine) == head()
 
@@ -40,6 +42,8 @@ async def test_a_database_of_the_version_before_migrations_is_stamped_and_upgrad
             assert {"owner", "lease_until"} <= columns
             job = (await conn.execute(select(t.jobs.c.state, t.jobs.c.owner, t.jobs.c.attempts))).one()
             assert tuple(job) == ("running", None, 0)  # kept as it was: its missing lease makes it claimable
+            entry = (await conn.execute(select(t.journal.c.repeats, t.journal.c.last_at))).one()
+            assert tuple(entry) == (1, None)  # 0003: an entry written before coalescing stands for one request
         assert await upgrade(engine) == head()  # idempotent
     finally:
         await engine.dispose()

@@ -64,6 +64,7 @@ async def list_requests(request: Request, svc: Services) -> Response:
         {
             "requests": [sim_views.request_json(r) for r in page.records],
             "count": len(page.records),
+            "requestCount": sum(r.repeats for r in page.records),
             "order": params.order,
             "journal": {
                 "maxEntries": page.max_entries,

@@ -8,6 +8,8 @@ database work stay off the request path. Memory and disk stay flat: the buffer h
 item is dropped when the writer falls behind, counted in `dropped`), and the sink deletes rows older
 than the newest `max_entries` after every batch (each row's bodies are excerpts of `excerpt_bytes`).
 `flush()` writes everything recorded before it was called: readers call it first to see their own writes.
+Identical consecutive status polls of a submission are written as one row counting them (`repeats`,
+first and last time; see `journal_coalesce`), so the cap counts rows, not requests.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+
+from simulator.services.journal_coalesce import Coalescer, Merge, Run
 
 log = logging.getLogger("simulator.journal")
 
@@ -93,8 +97,12 @@ def size_of(item: JournalEntry | Exchange) -> int:
 
 
 class JournalSink(Protocol):
-    async def append(self, rows: Sequence[Row], cap: int) -> None:
-        """Store `rows` in one batch, then keep only the newest `cap`."""
+    async def append(
+        self, rows: Sequence[Row], cap: int, merges: Sequence[Merge] = ()
+    ) -> tuple[list[int], dict[int, int]]:
+        """In one transaction: add each merge's requests to its stored row (when that row is still the
+        newest of its submission, else insert the merge's fallback row), store `rows`, then keep only the
+        newest `cap` rows. Returns the ids of `rows` in order, and the fallback row id per `Merge.run`."""
         ...
 
 
@@ -129,9 +137,15 @@ class Journal:
         self._wake = asyncio.Event()
         self._flush_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._coalescer = Coalescer()
         self.recorded = 0
         self.dropped = 0
         self.written = 0
+
+    @property
+    def coalesced(self) -> int:
+        """Requests written as a repeat of an earlier row instead of a row of their own."""
+        return self._coalescer.coalesced
 
     @property
     def pending(self) -> int:
@@ -162,7 +176,10 @@ class Journal:
             self._wake.set()
 
     async def flush(self) -> int:
-        """Write everything recorded so far; how many entries this call wrote."""
+        """Write everything recorded so far; how many entries (requests) this call wrote.
+
+        Identical consecutive polls of a submission become one counted row (`journal_coalesce`).
+        """
         if self._sink is None:
             return 0
         written = 0
@@ -170,25 +187,32 @@ class Journal:
             budget = len(self._pending)  # what was recorded before this call; later items are the writer's
             while budget and self._pending:
                 batch: list[Row] = []
+                touched: dict[int, Run] = {}
+                entries = 0
                 while budget and self._pending and len(batch) < BATCH_SIZE:
                     item, size = self._pending.popleft()
                     self._pending_bytes -= size
                     budget -= 1
                     try:
-                        batch.append(self._row(item))
+                        row = self._row(item)
                     except Exception:
                         self.dropped += 1
                         log.exception("journal entry could not be prepared")
                         continue
-                    if len(batch) % PREPARE_SLICE == 0:
+                    self._coalescer.add(row, batch, touched)
+                    entries += 1
+                    if entries % PREPARE_SLICE == 0:
                         await asyncio.sleep(0)  # let requests run between slices of a large batch
+                merges = self._coalescer.prepare(batch, touched)
                 try:
-                    await self._sink.append(batch, self.max_entries)
+                    ids, fallbacks = await self._sink.append(batch, self.max_entries, merges)
                 except Exception:
-                    self.dropped += len(batch)
-                    log.exception("journal batch could not be written", extra={"entries": len(batch)})
+                    self.dropped += entries
+                    self._coalescer.forget()
+                    log.exception("journal batch could not be written", extra={"entries": entries})
                     continue
-                written += len(batch)
+                self._coalescer.written(touched, ids, fallbacks)
+                written += entries
         self.written += written
         return written
 

@@ -110,6 +110,10 @@ def request_json(r: JournalRecord, *, brief: bool = False) -> dict[str, Any]:
         "clientId": r.client_id,
         "partnerSessionId": r.partner_session_id,
         "submissionId": r.submission_id,
+        # Identical consecutive polls are one entry (services/journal_coalesce.py): how many, first and last.
+        "repeats": r.repeats,
+        "firstAt": iso_ms(r.at),
+        "lastAt": iso_ms(r.last),
     }
     if brief:
         return body
@@ -163,7 +167,7 @@ async def timeline(svc: Services, session: SessionRecord) -> list[dict[str, Any]
     transitions = await svc.repo.transitions_of(session.key)
     events: list[tuple[Key, dict[str, Any]]] = []
     for r in requests:
-        summary = f"{r.method} {r.path} -> {r.status}"
+        summary = f"{r.method} {r.path} -> {r.status}" + (f" (x{r.repeats})" if r.repeats > 1 else "")
         events.append(((r.at, 0, r.id, -1.0), {"type": "request", "summary": summary, **request_json(r)}))
     terminal_keys: dict[str, Key] = {}
     for key, tr in zip(_transition_keys(requests, transitions), transitions, strict=True):

@@ -121,7 +121,7 @@ async def verify(svc: Services, body: dict[str, Any]) -> dict[str, Any]:
     if isinstance(rule, OrderRule):
         return await _sequence(store, rule)
     query = rule.query()
-    matched = await store.count(query)
+    matched = await store.requests(query)  # a coalesced entry counts as the requests it stands for
     shown = await store.query(query, limit=SHOWN_MAX, newest_first=False)
     ok = rule.holds(matched)
     expected = rule.expected()
@@ -140,11 +140,18 @@ async def _sequence(store: JournalStore, rule: OrderRule) -> dict[str, Any]:
     steps = rule.steps()
     found: list[JournalRecord] = []
     after = 0
+    spare = 0  # further requests the last matched entry stands for (identical polls coalesced into it)
     for number, step in enumerate(steps, start=1):
         query = step.query()
+        if spare:  # those requests came right after the matched one: a step they match is one of them
+            again = await store.query(replace(query, after_id=after - 1), limit=1, newest_first=False)
+            if again and again[0].id == after:
+                spare -= 1
+                found.append(again[0])
+                continue
         hits = await store.query(replace(query, after_id=after), limit=1, newest_first=False)
         if not hits:
-            earlier = await store.count(query)
+            earlier = await store.requests(query)
             where = f"after #{after} ({found[-1].method} {found[-1].path})" if found else "at all"
             message = f"step {number} of {len(steps)} ({step.describe()}) did not happen {where}"
             if found and earlier:
@@ -158,6 +165,7 @@ async def _sequence(store: JournalStore, rule: OrderRule) -> dict[str, Any]:
             }
         found.append(hits[0])
         after = hits[0].id
+        spare = hits[0].repeats - 1
     summary = " -> ".join(f"#{r.id} {r.method} {r.path}" for r in found)
     return {
         "ok": True,

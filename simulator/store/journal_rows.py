@@ -1,27 +1,30 @@
 """The journal table's statements: batched appends with oldest-first eviction, and filtered reads.
 
-`append` writes one batch with one executemany under the repository's write lock, resolves the
-owner of upload/download entries (they name only a document), then deletes every row older than
-the newest `cap`, so the table never holds more than `cap` rows however long the simulator runs.
+`append` extends the stored rows of coalesced poll runs (`journal_writes.merge_runs`), writes one batch
+under the repository's write lock, resolves the owner of upload/download entries (they name only a
+document), then deletes every row older than the newest `cap`, so the table never holds more than `cap`
+rows however long the simulator runs. A row stands for `repeats` requests: `requests` counts those.
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from simulator.store import tables as t
+from simulator.store.journal_writes import COLUMNS, insert_rows, merge_runs
 from simulator.store.repository import Repository
 
 if TYPE_CHECKING:
     from simulator.services.journal import JournalEntry
+    from simulator.services.journal_coalesce import Merge
+
+__all__ = ["COLUMNS", "JournalQuery", "JournalRecord", "JournalStore", "journal_row", "with_timing"]
 
 j = t.journal.c
 
@@ -81,9 +84,6 @@ def conditions(query: JournalQuery) -> list[ColumnElement[bool]]:
     return where
 
 
-COLUMNS = tuple(c.name for c in t.journal.c if c.name != "id")
-
-
 def _headers_text(headers: dict[str, str]) -> str | None:
     """Headers as `name: value` lines: cheaper to write than JSON, and header values hold no newline."""
     return "\n".join(f"{name}: {value}" for name, value in headers.items()) if headers else None
@@ -125,6 +125,8 @@ def journal_row(entry: JournalEntry) -> Row:
         entry.response_size,
         entry.error,
         json.dumps(entry.extra) if entry.extra else None,
+        1,  # repeats: a new row stands for one request until identical polls join it
+        None,  # last_at
     )
 
 
@@ -139,33 +141,6 @@ def _document_of(row: Row) -> str | None:
         return None
     document = json.loads(row[_EXTRA]).get("document")
     return str(document) if document else None
-
-
-STATEMENT_SIZES = (128, 64, 32, 16, 8, 4, 2, 1)  # rows per INSERT: few distinct statements to prepare
-
-
-@functools.cache
-def _multirow_insert(rows: int) -> str:
-    """SQLite's INSERT of `rows` rows in one statement.
-
-    One statement is one step for the driver thread; an executemany steps once per row, and each step
-    hands the GIL back and forth with the busy event loop, so a large batch would crawl. Only the sizes
-    of `STATEMENT_SIZES` are used, so the driver's statement cache holds a handful of statements.
-    """
-    group = "(" + ", ".join("?" * len(COLUMNS)) + ")"
-    return f"INSERT INTO {t.journal.name} ({', '.join(COLUMNS)}) VALUES " + ", ".join([group] * rows)
-
-
-async def _insert(conn: AsyncConnection, rows: Sequence[Row]) -> None:
-    if conn.dialect.name != "sqlite":
-        await conn.execute(insert(t.journal), [dict(zip(COLUMNS, row, strict=True)) for row in rows])
-        return
-    start = 0
-    for size in STATEMENT_SIZES:
-        while len(rows) - start >= size:
-            chunk = rows[start : start + size]
-            await conn.exec_driver_sql(_multirow_insert(size), tuple(itertools.chain.from_iterable(chunk)))
-            start += size
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +168,13 @@ class JournalRecord:
     response_size: int | None
     error: str | None
     extra: dict[str, Any]
+    repeats: int = 1
+    last_at: float | None = None
+
+    @property
+    def last(self) -> float:
+        """When the last request this row stands for came (Unix seconds): `last_at`, else `at`."""
+        return self.last_at if self.last_at is not None else self.at
 
 
 def _record(row: Any) -> JournalRecord:
@@ -209,20 +191,34 @@ class JournalStore:
     def __init__(self, repo: Repository) -> None:
         self._repo = repo
 
-    async def append(self, rows: Sequence[Row], cap: int) -> None:
-        if not rows:
-            return
+    async def append(
+        self, rows: Sequence[Row], cap: int, merges: Sequence[Merge] = ()
+    ) -> tuple[list[int], dict[int, int]]:
+        """The journal's sink (`services.journal.JournalSink`): merges, then one batch insert, then eviction."""
+        if not rows and not merges:
+            return [], {}
         documents = [_document_of(row) for row in rows]
         async with self._repo.write() as conn:
+            fallbacks = [(m.run, m.fallback) for m in await merge_runs(conn, merges)]
             if any(documents):
                 owners = await self._owners(conn, {d for d in documents if d})
                 rows = [
                     (*row[: _OWNER.start], *owners[d], *row[_OWNER.stop :]) if d in owners else row
                     for row, d in zip(rows, documents, strict=True)
                 ]
-            await _insert(conn, rows)
-            newest = select(func.max(j.id)).scalar_subquery()
-            await conn.execute(delete(t.journal).where(j.id <= newest - cap))
+            ids = await insert_rows(conn, [row for _, row in fallbacks] + list(rows))
+            if ids:  # a batch of merges only adds no row: nothing to evict
+                newest = select(func.max(j.id)).scalar_subquery()
+                await conn.execute(delete(t.journal).where(j.id <= newest - cap))
+        return ids[len(fallbacks) :], {run: ids[n] for n, (run, _) in enumerate(fallbacks)}
+
+    async def requests(self, query: JournalQuery | None = None) -> int:
+        """How many requests the matching rows stand for: the sum of their `repeats`."""
+        statement = select(func.coalesce(func.sum(j.repeats), 0)).select_from(t.journal)
+        if query is not None:
+            statement = statement.where(*conditions(query))
+        async with self._repo.engine.connect() as conn:
+            return int((await conn.execute(statement)).scalar() or 0)
 
     @staticmethod
     async def _owners(conn: AsyncConnection, documents: set[str]) -> dict[str, tuple[str, str, str, str]]:

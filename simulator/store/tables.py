@@ -226,6 +226,9 @@ journal = Table(
     Column("response_size", Integer),
     Column("error", Text),
     Column("extra", Text),
+    # Identical consecutive polls coalesced into this row (services/journal_coalesce.py); migration 0003.
+    Column("repeats", Integer, nullable=False, server_default="1"),
+    Column("last_at", Float),
 )
 Index("ix_journal_partner_session", journal.c.client_id, journal.c.partner_session_id)
 Index("ix_journal_submission", journal.c.submission_id)

@@ -272,7 +272,10 @@
 
   function timelineTitle(entry) {
     if (entry.type === "transition") return [`${entry.from || "∅"} → ${entry.to}`, entry.cause || ""];
-    if (entry.type === "request") return [`${entry.method} ${middleEllipsis(entry.path, 52)}`, `→ ${entry.status}`];
+    if (entry.type === "request") {
+      const times = entry.repeats > 1 ? ` ×${entry.repeats} until ${clockText(entry.lastAt)}` : "";
+      return [`${entry.method} ${middleEllipsis(entry.path, 52)}`, `→ ${entry.status}${times}`];
+    }
     if (entry.type === "callbackAttempt") {
       const result = entry.statusCode !== undefined && entry.statusCode !== null ? entry.statusCode : entry.error || "";
       return [`callback attempt ${entry.number || ""}: ${entry.method || ""} ${middleEllipsis(entry.url, 52)}`, `→ ${result}`];
@@ -467,7 +470,7 @@
           h("td", { class: "mono small" }, clockText(entry.at)),
           h("td", {}, entry.direction || "inbound"),
           h("td", {}, entry.method || ""),
-          h("td", { class: "mono small" }, entry.path || entry.url || ""),
+          h("td", { class: "mono small" }, (entry.path || entry.url || "") + (entry.repeats > 1 ? ` ×${entry.repeats}` : "")),
           h("td", {}, String(entry.status !== undefined ? entry.status : entry.statusCode || "")),
           h("td", {}, entry.partnerSessionId || ""),
         ),

@@ -24,7 +24,7 @@ run: $(STAMP)
 	$(BIN)/onekyc-sim serve --host $(HOST) --port $(PORT) --database $(DATABASE)
 
 # The vendor endpoints and the services of the vendor flow: `make test` lists their uncovered lines.
-VENDOR_CODE := simulator/gateway/*,simulator/services/authentication.py,simulator/services/partner_sessions.py,simulator/services/submissions.py,simulator/services/documents.py,simulator/services/presigned_urls.py,simulator/services/web_sdk.py,simulator/services/payloads.py,simulator/services/images.py
+VENDOR_CODE := simulator/gateway/*,simulator/services/vendor_flow/authentication.py,simulator/services/vendor_flow/partner_sessions.py,simulator/services/vendor_flow/submissions.py,simulator/services/vendor_flow/documents.py,simulator/services/vendor_flow/presigned_urls.py,simulator/services/vendor_flow/web_sdk.py,simulator/services/vendor_flow/payloads.py,simulator/services/vendor_flow/images.py
 
 test: $(STAMP)  # the suite with branch coverage (fails under [tool.coverage.report] fail_under), then the vendor code's uncovered lines
 	$(BIN)/python -m pytest --cov --cov-report=

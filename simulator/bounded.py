@@ -25,8 +25,8 @@ SUBMISSIONS = (5_000, 12 * MB)  # the status hot path's records (store/repositor
 SESSIONS = (5_000, 4 * MB)  # partner sessions (store/sessions.py)
 SESSION_SCRIPTS = (5_000, 4 * MB)  # each session's resolved scenario script (store/scenarios.py)
 VERIFIED_TOKENS = (5_000, 2 * MB)  # decoded partner and user tokens (tokens.py)
-JOURNAL_CALLERS = (4_096, 2 * MB)  # who a request's headers name (services/attribution.py)
-JOURNAL_ROWS = (4_096, 4 * MB)  # journal rows of repeated polls (services/attribution.py)
+JOURNAL_CALLERS = (4_096, 2 * MB)  # who a request's headers name (services/journal/attribution.py)
+JOURNAL_ROWS = (4_096, 4 * MB)  # journal rows of repeated polls (services/journal/attribution.py)
 
 _SCALARS = (str, bytes, bytearray, int, float, bool, type(None), Enum)  # an Enum member is shared: its size only
 _FIELDS: dict[type, tuple[str, ...]] = {}  # field names of each dataclass measured (a handful of record types)

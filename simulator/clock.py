@@ -2,7 +2,7 @@
 
 The controllable clock runs with the wall clock plus an offset, or stands frozen at an instant.
 Advancing moves either forward. Listeners (the scheduler) are woken on every change. The truth is the
-`clock` row of the database (one clock for every instance): `simulator.services.shared_clock` changes
+`clock` row of the database (one clock for every instance): `simulator.services.control.clock` changes
 the row and `apply`s what it returns; other instances `apply` it when told of the change.
 """
 

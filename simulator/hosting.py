@@ -3,7 +3,7 @@
 On a loopback address (127.0.0.0/8, ::1, `localhost`) the simulator behaves as a laptop tool: `/_sim` may be
 open and the reference-image fetch may reach local and private hosts. Bound anywhere else (`0.0.0.0`, a LAN
 address, a container), `/_sim` must be protected by `--admin-token` unless `--allow-unauthenticated-admin`
-says the open control API is deliberate, and outbound targets follow `simulator.services.host_policy`.
+says the open control API is deliberate, and outbound targets follow `simulator.services.partner_calls.host_policy`.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from simulator.errors import StorageError, VendorError, render_error_body, render_storage_error
-from simulator.services.presigned_urls import STORAGE_PREFIX
+from simulator.services.vendor_flow.presigned_urls import STORAGE_PREFIX
 
 MALFORMED = VendorError("400", "MALFORMED_HTTP_REQUEST", status=400)
 STORAGE_MALFORMED = StorageError(400, "BadRequest", "An error occurred when parsing the HTTP request.")

@@ -22,12 +22,12 @@ from simulator.jobs.retry import RetryPolicy
 from simulator.jobs.scheduler import Scheduler
 from simulator.partners import load_partners
 from simulator.scenarios.loader import load_catalog
-from simulator.services.attribution import make_journal
 from simulator.services.coherence import Coherence
 from simulator.services.context import Services
-from simulator.services.partner_config import merge_partners
-from simulator.services.presigned_urls import UrlSigner
-from simulator.services.processing import give_up_handlers, job_handlers
+from simulator.services.control.partners import merge_partners
+from simulator.services.journal.attribution import make_journal
+from simulator.services.vendor_flow.presigned_urls import UrlSigner
+from simulator.services.vendor_flow.processing import give_up_handlers, job_handlers
 from simulator.settings import Settings
 from simulator.store import migrate, shared
 from simulator.store import tables as t

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from simulator.app import create_app
 from simulator.client import SdkSession, VendorClient, sample_jpeg
 from simulator.partners import SAMPLE_CLIENT_ID, SAMPLE_PASS_KEY
-from simulator.services.presigned_urls import ObjectKey
+from simulator.services.vendor_flow.presigned_urls import ObjectKey
 from simulator.settings import Settings
 from simulator.store import tables as t
 

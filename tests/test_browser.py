@@ -18,7 +18,7 @@ import pytest
 from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
 from simulator.client import SdkSession, VendorClient
-from simulator.services.authentication import USER_TOKEN_LIFETIME
+from simulator.services.vendor_flow.authentication import USER_TOKEN_LIFETIME
 from simulator.settings import Settings
 from simulator.testing_server import CHROMIUM, CHROMIUM_ARGS, ThreadedSimulator, simulator_in_thread
 

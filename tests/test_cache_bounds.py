@@ -22,7 +22,7 @@ from simulator.bounded import (
 )
 from simulator.clock import ControllableClock
 from simulator.ids import IdFactory
-from simulator.services.attribution import RowBuilder
+from simulator.services.journal.attribution import RowBuilder
 from simulator.tokens import TokenService
 
 

@@ -315,7 +315,7 @@ async def test_attempts_are_journaled_without_secrets(sim: Sim, vendor: VendorCl
 
 async def test_trigger_callback_enqueues_a_fresh_delivery(sim: Sim, vendor: VendorClient, receiver: Receiver) -> None:
     from simulator.errors import Conflict, NotFound
-    from simulator.services.callbacks import trigger_callback
+    from simulator.services.partner_calls.callbacks import trigger_callback
 
     await set_callback(sim, url=receiver.url_for("/cb"))
     submission_id = await finished_submission(sim, vendor, "cb-trigger")

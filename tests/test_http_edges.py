@@ -15,9 +15,9 @@ from pydantic import ValidationError
 from simulator.cli import build_parser, settings_from
 from simulator.client import VendorClient
 from simulator.partners import SAMPLE_CLIENT_ID, SAMPLE_PASS_KEY
-from simulator.services.attribution import RowBuilder
-from simulator.services.journal import Exchange
-from simulator.services.partner_sessions import flow_of_onboarding_partner
+from simulator.services.journal.attribution import RowBuilder
+from simulator.services.journal.buffer import Exchange
+from simulator.services.vendor_flow.partner_sessions import flow_of_onboarding_partner
 from simulator.settings import Settings
 
 pytestmark = pytest.mark.anyio

@@ -1,4 +1,4 @@
-"""The one image check (simulator.services.images) at every place an image is decoded: the presigned
+"""The one image check (simulator.services.vendor_flow.images) at every place an image is decoded: the presigned
 upload, the reference-image fetch (from the real local receiver) and the sample images of scenario files.
 
 The "bomb" is what a script or a phone can produce: a valid 1-bit PNG of 16320 x 12240 pixels, about
@@ -21,7 +21,7 @@ from PIL import Image
 
 from simulator.client import SdkSession, VendorClient, sample_jpeg
 from simulator.scenarios.loader import ScenarioFileError, load_file
-from simulator.services.images import ImageLimits, Verdict, check_image
+from simulator.services.vendor_flow.images import ImageLimits, Verdict, check_image
 from simulator.settings import Settings
 from simulator.testing_receiver import Receiver, Reply
 

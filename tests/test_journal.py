@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from simulator.client import VendorClient, sample_jpeg
 from simulator.partners import SAMPLE_CLIENT_ID, SAMPLE_PASS_KEY
-from simulator.services.journal import JournalEntry
-from simulator.services.redaction import mask, redact_header, redact_text
+from simulator.services.journal.buffer import JournalEntry
+from simulator.services.journal.redaction import mask, redact_header, redact_text
 from simulator.settings import Settings
 from simulator.store import tables as t
 

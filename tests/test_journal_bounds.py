@@ -10,7 +10,7 @@ from conftest import Sim
 from simulator.domain.faults import Endpoint
 from simulator.gateway.fault_injection import endpoint_of, fault_table
 from simulator.gateway.iab import routes as iab_routes
-from simulator.services.journal import Journal, JournalEntry
+from simulator.services.journal.buffer import Journal, JournalEntry
 from simulator.settings import Settings
 
 pytestmark = pytest.mark.anyio

@@ -8,8 +8,8 @@ import pytest
 from conftest import Sim
 
 from simulator.client import VendorClient
-from simulator.services.attribution import make_journal
-from simulator.services.journal import JournalEntry
+from simulator.services.journal.attribution import make_journal
+from simulator.services.journal.buffer import JournalEntry
 
 pytestmark = [pytest.mark.anyio, pytest.mark.both_databases]
 

@@ -13,8 +13,8 @@ import pytest
 from conftest import Sim, SimFactory
 
 from simulator.client import sample_jpeg
-from simulator.services.host_policy import OutboundPolicy, OutboundRefused
-from simulator.services.reference import GENERIC_ERROR
+from simulator.services.partner_calls.host_policy import OutboundPolicy, OutboundRefused
+from simulator.services.partner_calls.reference import GENERIC_ERROR
 from simulator.settings import Settings
 from simulator.testing_receiver import Receiver, Reply
 

@@ -10,7 +10,7 @@ from conftest import Sim
 from outbound_support import running_sim
 
 from simulator.partners import SAMPLE_CLIENT_ID
-from simulator.services.secrets import fingerprint
+from simulator.services.control.secrets import fingerprint
 from simulator.settings import Settings
 
 pytestmark = pytest.mark.anyio

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from conftest import Sim
 
-from simulator.services.redaction import redact_text
+from simulator.services.journal.redaction import redact_text
 from simulator.testing_receiver import Receiver, Reply
 
 pytestmark = pytest.mark.anyio

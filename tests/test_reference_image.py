@@ -15,7 +15,7 @@ from outbound_support import assert_valid_callback_body, set_callback
 
 from simulator.client import VendorClient, sample_jpeg
 from simulator.domain.states import Result, Status
-from simulator.services.processing import complete_submission
+from simulator.services.vendor_flow.processing import complete_submission
 from simulator.settings import Settings
 from simulator.testing_receiver import Receiver, Reply
 

@@ -1,5 +1,5 @@
 """Every numeric or enumerated `/_sim` query parameter and body field goes through one validator
-(simulator.services.params): a bad value is a 400 `SIM_400` naming the field, never a 500."""
+(simulator.services.control.params): a bad value is a 400 `SIM_400` naming the field, never a 500."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ import pytest
 from conftest import Sim, SimFactory, s3_error
 
 from simulator.client import SdkSession, VendorClient, sample_jpeg
-from simulator.services.presigned_urls import ObjectKey
+from simulator.services.vendor_flow.presigned_urls import ObjectKey
 from simulator.settings import Settings
 from simulator.testing_server import ThreadedSimulator, simulator_in_thread
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import Sim
 
 from simulator.client import SdkSession, VendorClient
-from simulator.services.authentication import USER_TOKEN_LIFETIME
+from simulator.services.vendor_flow.authentication import USER_TOKEN_LIFETIME
 
 pytestmark = pytest.mark.anyio
 

@@ -14,9 +14,12 @@ from simulator.clock import iso
 from simulator.domain.outcomes import Outcome
 from simulator.endpoints import json_response, read_json_object, vendor_endpoint
 from simulator.errors import SIM, SimBadRequest
-from simulator.services import callbacks, interventions, sim_reads, sim_views
 from simulator.services.context import Services
-from simulator.services.params import BodyModel, parse
+from simulator.services.control import interventions
+from simulator.services.control import reads as sim_reads
+from simulator.services.control import views as sim_views
+from simulator.services.control.params import BodyModel, parse
+from simulator.services.partner_calls import callbacks
 
 
 async def _body(request: Request, example: str) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from simulator.endpoints import json_response, read_json_object, vendor_endpoint
 from simulator.errors import SIM, SimBadRequest, SimNotFound
 from simulator.services import session_scenarios
 from simulator.services.context import Services
-from simulator.services.params import QueryModel, parse, problems
+from simulator.services.control.params import QueryModel, parse, problems
 from simulator.store.scenario_state import ANY_PARTNER, BindingRecord
 
 BIND_EXAMPLE = '{"scenario": "spoof", "clientId": "b31fa508-331c-4e9e-9a60-b0f28c3f7e13"}'

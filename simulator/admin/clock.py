@@ -13,9 +13,9 @@ from simulator.admin.tenancy import require_admin
 from simulator.clock import iso
 from simulator.endpoints import json_response, read_json_object, vendor_endpoint
 from simulator.errors import SIM, SimBadRequest
-from simulator.services import shared_clock
 from simulator.services.context import Services
-from simulator.services.params import BodyModel, Instant, Seconds, parse
+from simulator.services.control import clock as shared_clock
+from simulator.services.control.params import BodyModel, Instant, Seconds, parse
 
 ClockInstant = Annotated[Instant, Field(le=shared_clock.CLOCK_MAX)]
 

@@ -9,8 +9,8 @@ from starlette.routing import Route
 from simulator.clock import iso
 from simulator.endpoints import json_response, vendor_endpoint
 from simulator.errors import SIM
-from simulator.services import sim_reads
 from simulator.services.context import Services
+from simulator.services.control import reads as sim_reads
 
 
 @vendor_endpoint(SIM)

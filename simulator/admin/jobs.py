@@ -16,10 +16,10 @@ from starlette.routing import Route
 from simulator.admin.tenancy import require_admin
 from simulator.endpoints import json_response, vendor_endpoint
 from simulator.errors import SIM
-from simulator.services import sim_reads
 from simulator.services.context import Services
-from simulator.services.params import QueryModel, WholeNumber, parse
-from simulator.services.sim_views import job_json
+from simulator.services.control import reads as sim_reads
+from simulator.services.control.params import QueryModel, WholeNumber, parse
+from simulator.services.control.views import job_json
 
 LIMIT_MAX = 1000
 

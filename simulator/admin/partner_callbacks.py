@@ -23,9 +23,11 @@ from starlette.routing import Route
 from simulator.admin.tenancy import client_scope, ensure_own, principal
 from simulator.endpoints import json_response, read_json_object, vendor_endpoint
 from simulator.errors import SIM, SimBadRequest, SimForbidden
-from simulator.services import callbacks, partner_config, sim_reads
 from simulator.services.context import Services
-from simulator.services.params import QueryModel, WholeNumber, parse
+from simulator.services.control import partners as partner_config
+from simulator.services.control import reads as sim_reads
+from simulator.services.control.params import QueryModel, WholeNumber, parse
+from simulator.services.partner_calls import callbacks
 from simulator.store.partner_call_records import CallbackRecord, CallbackState
 
 LIST_LIMIT_MAX = 1000

@@ -1,6 +1,6 @@
 """`/_sim` reads: the request journal and its verify call, partner sessions and their timelines.
 
-The reads themselves are `simulator.services.sim_reads`; these handlers parse, scope to the caller and serialise.
+The reads themselves are `simulator.services.control.reads`; these handlers parse, scope to the caller and serialise.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from starlette.routing import Route
 from simulator.admin.tenancy import client_scope, ensure_own, principal
 from simulator.endpoints import json_response, read_json_object, vendor_endpoint
 from simulator.errors import SIM, SimBadRequest, SimNotFound
-from simulator.services import sim_reads, sim_views, verify
 from simulator.services.context import Services
-from simulator.services.params import Instant, QueryModel, StatusFilter, WholeNumber, parse
+from simulator.services.control import reads as sim_reads
+from simulator.services.control import views as sim_views
+from simulator.services.control.params import Instant, QueryModel, StatusFilter, WholeNumber, parse
+from simulator.services.journal import verify
 
 LIMIT_MAX = 1000
 

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from simulator.endpoints import SINGLE_HEADERS, error_response, services_of
 from simulator.errors import NotFound, StorageError, VendorError
 from simulator.gateway.storage import storage_error_response
-from simulator.services.presigned_urls import STORAGE_PREFIX
+from simulator.services.vendor_flow.presigned_urls import STORAGE_PREFIX
 
 METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 CORS_METHODS = ("GET", "HEAD", "POST", "PUT")

@@ -21,8 +21,8 @@ from simulator.errors import (
 )
 from simulator.gateway.wire import confirm_body, details_body, initiate_body, presign_body, status_body
 from simulator.ids import MAX_PARTNER_ID_CHARS
-from simulator.services import partner_sessions, submissions
 from simulator.services.context import Services
+from simulator.services.vendor_flow import partner_sessions, submissions
 
 FLOWS = partner_sessions.INITIATE_FLOWS
 SOURCES = ("SDK", "WEB_SDK")

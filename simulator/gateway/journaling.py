@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from simulator.services.journal import Exchange, Journal
+from simulator.services.journal.buffer import Exchange, Journal
 
 ADMIN_PREFIX = "/_sim"
 _NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})

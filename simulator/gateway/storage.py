@@ -16,9 +16,9 @@ from starlette.routing import Route
 
 from simulator.endpoints import Endpoint, Handler, read_body, services_of
 from simulator.errors import StorageError, VendorError, render_storage_error
-from simulator.services import documents
 from simulator.services.context import Services
-from simulator.services.presigned_urls import STORAGE_PREFIX, ObjectKey
+from simulator.services.vendor_flow import documents
+from simulator.services.vendor_flow.presigned_urls import STORAGE_PREFIX, ObjectKey
 
 log = logging.getLogger("simulator.storage")
 

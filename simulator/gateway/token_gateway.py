@@ -16,8 +16,8 @@ from simulator.errors import (
     FixedCode,
 )
 from simulator.gateway.wire import token_body
-from simulator.services import authentication
 from simulator.services.context import Services
+from simulator.services.vendor_flow import authentication
 
 
 def _credentials(request: Request, error: type[FixedCode], causes: tuple[str, str]) -> tuple[str, str]:

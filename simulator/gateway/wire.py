@@ -11,9 +11,9 @@ from typing import Any
 
 from simulator.clock import iso
 from simulator.domain.states import DocumentStatus, NextAction, Result, Status
-from simulator.services.partner_sessions import InitiateResult
-from simulator.services.payloads import submission_data
-from simulator.services.submissions import Details, PresignResult
+from simulator.services.vendor_flow.partner_sessions import InitiateResult
+from simulator.services.vendor_flow.payloads import submission_data
+from simulator.services.vendor_flow.submissions import Details, PresignResult
 from simulator.store.records import SubmissionRecord
 from simulator.tokens import IssuedToken
 

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from simulator.domain.binding import Catalog
 from simulator.domain.scripts import Script
 from simulator.scenarios.schema import ScenarioFile
-from simulator.services.images import ImageLimits, check_image
+from simulator.services.vendor_flow.images import ImageLimits, check_image
 from simulator.settings import Settings
 
 # libyaml's safe loader (PyYAML's wheels bundle it) parses the shipped catalog ~10x faster at every start.

@@ -28,8 +28,8 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from simulator.partners import Partner
-from simulator.services import shared_clock
 from simulator.services.context import Services
+from simulator.services.control import clock as shared_clock
 from simulator.store import changes, shared
 from simulator.store.admin_queries import revoked_jtis
 

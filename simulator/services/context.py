@@ -16,8 +16,8 @@ from simulator.domain.binding import Catalog
 from simulator.ids import IdFactory
 from simulator.jobs.scheduler import Scheduler
 from simulator.partners import Partner
-from simulator.services.journal import Journal
-from simulator.services.presigned_urls import UrlSigner
+from simulator.services.journal.buffer import Journal
+from simulator.services.vendor_flow.presigned_urls import UrlSigner
 from simulator.settings import Settings
 from simulator.store.repository import Repository
 from simulator.tokens import TokenService

@@ -21,8 +21,8 @@ from simulator.store.journal_writes import COLUMNS, insert_rows, merge_runs
 from simulator.store.repository import Repository
 
 if TYPE_CHECKING:
-    from simulator.services.journal import JournalEntry
-    from simulator.services.journal_coalesce import Merge
+    from simulator.services.journal.buffer import JournalEntry
+    from simulator.services.journal.coalesce import Merge
 
 __all__ = ["COLUMNS", "JournalQuery", "JournalRecord", "JournalStore", "journal_row", "with_timing"]
 
@@ -194,7 +194,7 @@ class JournalStore:
     async def append(
         self, rows: Sequence[Row], cap: int, merges: Sequence[Merge] = ()
     ) -> tuple[list[int], dict[int, int]]:
-        """The journal's sink (`services.journal.JournalSink`): merges, then one batch insert, then eviction."""
+        """The journal's sink (`services.journal.buffer.JournalSink`): merges, then one batch insert, then eviction."""
         if not rows and not merges:
             return [], {}
         documents = [_document_of(row) for row in rows]

@@ -1,5 +1,5 @@
 """The journal table's write statements: rows inserted in order with their ids, and runs of repeated polls
-extended in place (`services.journal_coalesce`). Used by `journal_rows.JournalStore.append`, inside its
+extended in place (`services.journal.coalesce`). Used by `journal_rows.JournalStore.append`, inside its
 write transaction.
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from simulator.store import tables as t
 
 if TYPE_CHECKING:
-    from simulator.services.journal_coalesce import Merge
+    from simulator.services.journal.coalesce import Merge
 
 j = t.journal.c
 Row = tuple[Any, ...]

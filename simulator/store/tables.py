@@ -226,7 +226,7 @@ journal = Table(
     Column("response_size", Integer),
     Column("error", Text),
     Column("extra", Text),
-    # Identical consecutive polls coalesced into this row (services/journal_coalesce.py); migration 0003.
+    # Identical consecutive polls coalesced into this row (services/journal/coalesce.py); migration 0003.
     Column("repeats", Integer, nullable=False, server_default="1"),
     Column("last_at", Float),
 )

@@ -24,8 +24,8 @@ from simulator.clock import iso
 from simulator.domain.urls import is_absolute_http_url
 from simulator.endpoints import header, json_response, read_json_object, vendor_endpoint
 from simulator.errors import SIM, SimBadRequest
-from simulator.services import web_sdk
 from simulator.services.context import Services
+from simulator.services.vendor_flow import web_sdk
 
 STATIC = Path(__file__).parent / "static"
 

@@ -14,7 +14,7 @@ from simulator.domain.outcomes import Outcome
 from simulator.domain.states import TERMINAL, Status
 from simulator.errors import SimBadRequest, SimConflict, SimNotFound
 from simulator.services.context import Services
-from simulator.services.processing import complete_submission
+from simulator.services.vendor_flow.processing import complete_submission
 from simulator.store import admin_queries as store
 from simulator.store.errors import StaleStateError
 from simulator.store.records import SubmissionRecord

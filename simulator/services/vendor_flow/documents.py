@@ -4,7 +4,7 @@ Everything the URL and the headers can refuse is refused before the body is read
 takes the body as a callable it calls last), so a client that sent `Expect: 100-continue` is answered
 without `100 Continue` and uploads nothing. Errors are `StorageError`s with S3's codes (the storage
 boundary renders them as S3's XML), apart from the simulator's own rules on what it stores: the image
-check (`simulator.services.images`: 413 IMAGE_TOO_LARGE over the pixel cap, 422 INVALID_UPLOAD_ARTIFACT
+check (`simulator.services.vendor_flow.images`: 413 IMAGE_TOO_LARGE over the pixel cap, 422 INVALID_UPLOAD_ARTIFACT
 for anything not an allowed, decodable image) and no upload after confirm (409 SUBMISSION_STATE_CONFLICT).
 """
 
@@ -23,8 +23,8 @@ from simulator.errors import (
     StorageError,
     TooLarge,
 )
-from simulator.services.images import Verdict, check_image, upload_limits
-from simulator.services.presigned_urls import ObjectKey
+from simulator.services.vendor_flow.images import Verdict, check_image, upload_limits
+from simulator.services.vendor_flow.presigned_urls import ObjectKey
 from simulator.store.errors import StaleStateError
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from typing import Any
 
 from simulator.errors import CoeBadRequest, CoeForbidden, unauthorized
 from simulator.services import session_scenarios
-from simulator.services.authentication import USER_TOKEN_LIFETIME
 from simulator.services.context import Services
+from simulator.services.vendor_flow.authentication import USER_TOKEN_LIFETIME
 from simulator.store.errors import DuplicateError
 from simulator.store.records import SessionRecord
 from simulator.tokens import IssuedToken, TokenClaims

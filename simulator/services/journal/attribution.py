@@ -19,8 +19,8 @@ from typing import Any
 
 from simulator.bounded import JOURNAL_CALLERS, JOURNAL_ROWS, BoundedCache
 from simulator.ids import MAX_PARTNER_ID_CHARS
-from simulator.services.journal import Exchange, Journal, JournalEntry
-from simulator.services.redaction import excerpt, is_text, redact_headers, redact_text
+from simulator.services.journal.buffer import Exchange, Journal, JournalEntry
+from simulator.services.journal.redaction import excerpt, is_text, redact_headers, redact_text
 from simulator.settings import Settings
 from simulator.store.journal_rows import JournalStore, Row, journal_row, with_timing
 from simulator.store.repository import Repository

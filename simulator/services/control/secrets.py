@@ -13,7 +13,7 @@ import hashlib
 from typing import Any
 
 from simulator.partners import Partner, PartnerEndpointConfig
-from simulator.services.redaction import is_secret_header
+from simulator.services.journal.redaction import is_secret_header
 
 AUTH_SECRETS = ("password", "token", "value")
 # The partner endpoints the simulator calls (callback, Get Reference Image): each has auth and headers.

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from simulator.services.journal import JournalEntry
-from simulator.services.redaction import redact_text
+from simulator.services.journal.buffer import JournalEntry
+from simulator.services.journal.redaction import redact_text
 
 if TYPE_CHECKING:
     from simulator.services.context import Services

@@ -27,7 +27,7 @@ from simulator.domain.outcomes import Verdict
 from simulator.domain.states import TERMINAL
 from simulator.errors import Conflict, NotFound
 from simulator.partners import CallbackConfig
-from simulator.services.partner_calls import (
+from simulator.services.partner_calls.plumbing import (
     EXCERPT_BYTES,
     Stopwatch,
     describe_error,
@@ -36,7 +36,7 @@ from simulator.services.partner_calls import (
     read_capped,
     redact_headers,
 )
-from simulator.services.payloads import callback_body, selfie_url
+from simulator.services.vendor_flow.payloads import callback_body, selfie_url
 from simulator.store.partner_call_records import (
     AttemptOutcome,
     CallbackAttemptRecord,

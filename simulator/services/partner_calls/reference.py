@@ -3,7 +3,7 @@
 Confirm writes a pending fetch and a `fetch_reference` job due at once (the confirm path does no network
 I/O); the scheduler runs `fetch`: one GET through `svc.http`, redirects followed up to a limit, the whole
 fetch under a time limit, the body streamed and cut at the size cap, the bytes checked by the one image check
-(`simulator.services.images`). The
+(`simulator.services.vendor_flow.images`). The
 result is kept (the image too, linked to its submission) and completion reads it (`reference_verdict`):
 
     outcome       when                                             verdict
@@ -17,7 +17,7 @@ result is kept (the image too, linked to its submission) and completion reads it
                   200 with JSON that holds no usable URL
     failed        the fetch job failed past its retry budget        ERROR / VERIFICATION_FAILED
 
-When Initiate Flow gave no URL, `services.reference_endpoint` asks the partner's endpoint first and
+When Initiate Flow gave no URL, `services.partner_calls.reference_endpoint` asks the partner's endpoint first and
 ends in the same results.
 
 Every hop (the first URL and each redirect) passes `OutboundPolicy.check` before it is requested. The
@@ -34,9 +34,8 @@ from typing import TYPE_CHECKING
 import httpx
 
 from simulator.domain.outcomes import Outcome, Verdict, verdict_for
-from simulator.services.host_policy import OutboundPolicy, OutboundRefused
-from simulator.services.images import check_image, reference_limits
-from simulator.services.partner_calls import (
+from simulator.services.partner_calls.host_policy import OutboundPolicy, OutboundRefused
+from simulator.services.partner_calls.plumbing import (
     EXCERPT_BYTES,
     CappedBody,
     Stopwatch,
@@ -45,6 +44,7 @@ from simulator.services.partner_calls import (
     journal_outbound,
     read_capped,
 )
+from simulator.services.vendor_flow.images import check_image, reference_limits
 from simulator.store.partner_call_records import FetchResult, ReferenceFetchRecord
 from simulator.store.partner_calls import FETCH_REFERENCE
 from simulator.store.records import JobRecord

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from simulator.services import sim_views
 from simulator.services.context import Services
+from simulator.services.control import views as sim_views
 from simulator.store import admin_queries as store
 from simulator.store import job_listing as job_rows
 from simulator.store.journal_rows import JournalQuery, JournalRecord, JournalStore

@@ -1,7 +1,7 @@
 """Submissions: presign (document upload URLs), confirm, the status poll, and Get Submission Details.
 
 A submission is one attempt of a partner session; its documents are uploaded to the presigned URLs
-(`simulator.services.documents`). Each function raises `VendorError`s; the handlers render them.
+(`simulator.services.vendor_flow.documents`). Each function raises `VendorError`s; the handlers render them.
 """
 
 from __future__ import annotations
@@ -26,12 +26,13 @@ from simulator.errors import (
     SubmissionNotFound,
     unauthorized,
 )
-from simulator.services import reference_endpoint, session_scenarios
+from simulator.services import session_scenarios
 from simulator.services.context import Services
-from simulator.services.partner_sessions import SdkContext, session_of_caller
-from simulator.services.payloads import selfie_url
-from simulator.services.presigned_urls import ObjectKey
-from simulator.services.processing import complete_submission
+from simulator.services.partner_calls import reference_endpoint
+from simulator.services.vendor_flow.partner_sessions import SdkContext, session_of_caller
+from simulator.services.vendor_flow.payloads import selfie_url
+from simulator.services.vendor_flow.presigned_urls import ObjectKey
+from simulator.services.vendor_flow.processing import complete_submission
 from simulator.store.errors import DuplicateError, StaleStateError
 from simulator.store.partner_calls import FETCH_REFERENCE
 from simulator.store.records import SessionRecord, SubmissionRecord

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from simulator.services.journal_coalesce import Coalescer, Merge, Run
+from simulator.services.journal.coalesce import Coalescer, Merge, Run
 
 log = logging.getLogger("simulator.journal")
 

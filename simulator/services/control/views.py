@@ -14,8 +14,8 @@ from typing import Any
 
 from simulator.clock import iso
 from simulator.services.context import Services
-from simulator.services.redaction import redact_text
-from simulator.services.reference_endpoint import JOURNAL_KIND as REFERENCE_ENDPOINT
+from simulator.services.journal.redaction import redact_text
+from simulator.services.partner_calls.reference_endpoint import JOURNAL_KIND as REFERENCE_ENDPOINT
 from simulator.store import job_listing
 from simulator.store.journal_rows import JournalRecord, JournalStore
 from simulator.store.records import SessionRecord, SubmissionRecord, TransitionRecord
@@ -110,7 +110,7 @@ def request_json(r: JournalRecord, *, brief: bool = False) -> dict[str, Any]:
         "clientId": r.client_id,
         "partnerSessionId": r.partner_session_id,
         "submissionId": r.submission_id,
-        # Identical consecutive polls are one entry (services/journal_coalesce.py): how many, first and last.
+        # Identical consecutive polls are one entry (services/journal/coalesce.py): how many, first and last.
         "repeats": r.repeats,
         "firstAt": iso_ms(r.at),
         "lastAt": iso_ms(r.last),

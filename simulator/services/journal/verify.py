@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from simulator.errors import SimBadRequest
 from simulator.services.context import Services
-from simulator.services.params import StatusFilter, problems
-from simulator.services.sim_reads import journal_query
-from simulator.services.sim_views import request_json
+from simulator.services.control.params import StatusFilter, problems
+from simulator.services.control.reads import journal_query
+from simulator.services.control.views import request_json
 from simulator.store.journal_rows import JournalQuery, JournalRecord, JournalStore
 
 SHOWN_MAX = 100

@@ -10,7 +10,7 @@ way into the network behind the simulator (cloud metadata at 169.254.169.254, da
 `--outbound-allow` entries are host names (`refs.example.com`, `*.example.com`: the name is trusted,
 whatever it resolves to) or addresses / CIDRs (`10.1.0.0/16`: checked against every resolved address).
 A host name is resolved and *every* address it resolves to must pass; each redirect hop is checked
-again (`simulator.services.reference`). Callbacks are not checked: their URLs are set through the
+again (`simulator.services.partner_calls.reference`). Callbacks are not checked: their URLs are set through the
 authenticated control API (DESIGN §7), and partners' QA callback receivers often live on private
 networks. Known limit: the check resolves the name, the HTTP client resolves it again, so a name whose
 DNS answer changes in between (rebinding) is not caught; list trusted hosts explicitly on exposed hosts.

@@ -37,8 +37,8 @@ import httpx
 
 from simulator import __version__
 from simulator.partners import ReferenceImageConfig
-from simulator.services import reference
-from simulator.services.partner_calls import (
+from simulator.services.partner_calls import reference
+from simulator.services.partner_calls.plumbing import (
     EXCERPT_BYTES,
     CappedBody,
     Stopwatch,

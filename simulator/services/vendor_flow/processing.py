@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from simulator.domain.outcomes import Outcome, verdict_for
 from simulator.domain.states import Status
-from simulator.services import callbacks, reference, reference_endpoint
+from simulator.services.partner_calls import callbacks, reference, reference_endpoint
 from simulator.store.errors import StaleStateError
 from simulator.store.partner_calls import ASK_REFERENCE_IMAGE, COMPLETE, FETCH_REFERENCE, WAITING_FOR_REFERENCE
 from simulator.store.records import JobRecord, SubmissionRecord

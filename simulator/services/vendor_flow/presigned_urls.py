@@ -5,7 +5,7 @@ query parameter and the `host` header (`X-Amz-SignedHeaders=host`). The signed h
 the public base URL the URL was issued under (`--public-base-url`, default `http://HOST:PORT`).
 Checks run in S3's order and before any body byte is read: ambiguous or missing parameters (400),
 then the signature (403), then the expiry (403). The image check every stored or fetched image
-passes is `simulator.services.images`.
+passes is `simulator.services.vendor_flow.images`.
 """
 
 from __future__ import annotations

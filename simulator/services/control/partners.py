@@ -17,8 +17,8 @@ from pydantic import ValidationError
 
 from simulator.errors import BadRequest, SimBadRequest, SimNotFound
 from simulator.partners import CallbackConfig, Partner, PartnerEndpointConfig, ReferenceImageConfig, load_partners
-from simulator.services import secrets
-from simulator.services.params import problems
+from simulator.services.control import secrets
+from simulator.services.control.params import problems
 
 if TYPE_CHECKING:
     from simulator.services.context import Services

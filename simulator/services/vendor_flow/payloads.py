@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.clock import iso
 from simulator.domain.states import Status
-from simulator.services.presigned_urls import ObjectKey
+from simulator.services.vendor_flow.presigned_urls import ObjectKey
 from simulator.store.records import SessionRecord, SubmissionRecord
 
 if TYPE_CHECKING:

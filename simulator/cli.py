@@ -15,8 +15,8 @@ from pydantic_settings import SettingsError
 from simulator import (
     __version__,
     completion,
-    lean,  # noqa: F401 (first: keeps httpx's command-line client out of the server)
     logs,
+    start_lean,  # noqa: F401 (before startup: keeps httpx's command-line client out of the server)
     startup,
 )
 from simulator.hosting import exposure_problem

@@ -28,7 +28,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "simulator"
 
 # The bottom: imported by anything, importing only each other (the clock, errors, ids, bounded caches,
 # settings, logging, the start-up trim).
-FOUNDATION = frozenset({"simulator", "clock", "errors", "ids", "bounded", "settings", "logs", "lean"})
+FOUNDATION = frozenset({"simulator", "clock", "errors", "ids", "bounded", "settings", "logs", "start_lean"})
 LOWER = frozenset({"domain", "store", "services", "jobs", "scenarios", "tokens", "partners", "hosting"})
 HIGHER = frozenset(
     {

@@ -44,17 +44,25 @@ class TextFormatter(logging.Formatter):
         return timestamp(record)
 
 
+def _uvicorn_worth_showing(record: logging.LogRecord) -> bool:
+    """uvicorn's warnings and errors, and its access lines (`--access-log`); not its INFO start-up chatter
+    (the simulator announces itself, `simulator.serving`), whatever level uvicorn sets on its loggers."""
+    return record.levelno >= logging.WARNING or record.name == "uvicorn.access"
+
+
 def configure(level: str = "INFO", fmt: str = "json") -> None:
-    """Lines of the simulator's loggers, and of uvicorn's (its warnings about refused connections and
-    requests; warnings and worse), to standard error in one format: `fmt` is "json" or "text"; `level` a
-    logging level name."""
+    """Lines of the simulator's loggers, and of uvicorn's (see `_uvicorn_worth_showing`), to standard
+    error in one format: `fmt` is "json" or "text"; `level` a logging level name."""
+    formatter = JsonFormatter() if fmt == "json" else TextFormatter()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    # uvicorn's own start-up chatter (INFO) stays out: the simulator announces itself (simulator.serving).
-    uvicorn_level = max(logging.getLevelNamesMapping().get(level.upper(), logging.INFO), logging.WARNING)
-    for name, at in (("simulator", level.upper()), ("uvicorn", uvicorn_level)):
-        logger = logging.getLogger(name)
-        logger.handlers[:] = [handler]
-        logger.setLevel(at)
-        logger.propagate = False
-    logging.getLogger("uvicorn.access").setLevel(level.upper())  # --access-log lines are INFO
+    handler.setFormatter(formatter)
+    root = logging.getLogger("simulator")
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    root.propagate = False
+    uvicorn_handler = logging.StreamHandler(sys.stderr)
+    uvicorn_handler.setFormatter(formatter)
+    uvicorn_handler.addFilter(_uvicorn_worth_showing)
+    uvicorn = logging.getLogger("uvicorn")
+    uvicorn.handlers[:] = [uvicorn_handler]
+    uvicorn.propagate = False

@@ -17,8 +17,9 @@ Phases (all traffic to 127.0.0.1, every load bounded in time):
 The package is byte-compiled first, as `pip install` does: a checkout run with PYTHONDONTWRITEBYTECODE would
 otherwise compile every module at each start of a server.
 
-Environment: BENCH_QUICK=1 (a run of about 4 minutes), BENCH_SECONDS (each measured window, default 20),
-BENCH_SOAK_SECONDS (60), BENCH_SOAK_SESSIONS (2000), BENCH_USERS (400), BENCH_POLL_MS (500),
+Environment: BENCH_QUICK=1 (a run of about 4-7 minutes on a busy 2-core machine),
+BENCH_SECONDS (each measured window, default 20), BENCH_SOAK_SECONDS (60), BENCH_SOAK_SESSIONS (2000),
+BENCH_USERS (400), BENCH_POLL_MS (500),
 BENCH_FLOWS (100000), BENCH_POLL_CONNECTIONS (64), BENCH_READY_RUNS (5), BENCH_SCALE_SECONDS (each measured
 scale-out window, 20), BENCH_POSTGRES_URL (a PostgreSQL server for the scale-out), BENCH_OUT
 (bench/results.json), BENCH_LOGS (reports/bench-logs: every server's stderr).
@@ -26,6 +27,7 @@ scale-out window, 20), BENCH_POSTGRES_URL (a PostgreSQL server for the scale-out
 
 from __future__ import annotations
 
+import argparse
 import compileall
 import json
 import os
@@ -57,7 +59,7 @@ def _env_int(name: str, default: int, quick: int) -> int:
 
 @dataclass(frozen=True)
 class BenchConfig:
-    """Every knob of one run; BENCH_QUICK=1 picks the short defaults (about 3 minutes in all)."""
+    """Every knob of one run; BENCH_QUICK=1 picks the short defaults (about 4-7 minutes in all)."""
 
     seconds: int = field(default_factory=lambda: _env_int("BENCH_SECONDS", 20, 20))
     soak_seconds: int = field(default_factory=lambda: _env_int("BENCH_SOAK_SECONDS", 60, 5))
@@ -170,7 +172,13 @@ def _phase(results: dict[str, Any], key: str, title: str, measure: Callable[[], 
         results[key] = {"crashed": str(exc)}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.run`: every phase, the report and the JSON file; `--help` says what and how."""
+    argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    ).parse_args(argv)
     cfg = BenchConfig()
     wrk_path()
     cfg.logs.mkdir(parents=True, exist_ok=True)

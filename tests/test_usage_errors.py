@@ -150,3 +150,13 @@ def test_replay_removes_its_bindings(tmp_path: Path, capsys: pytest.CaptureFixtu
         assert main(["replay", "--base-url", served.base_url, str(BUILTIN_DIR / "spoof.yaml")]) == 0
         bindings = httpx.get(f"{served.base_url}/_sim/bindings", timeout=10).json()
     assert "replay-" not in str(bindings)
+
+
+def test_replay_says_when_the_simulator_runs_strict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = Settings(database=str(tmp_path / "served.db"), log_level="WARNING", strict=True)
+    with simulator_in_thread(settings) as served:
+        assert main(["replay", "--base-url", served.base_url, str(BUILTIN_DIR / "spoof.yaml")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2
+    assert f"the simulator at {served.base_url} runs with --strict" in lines[0]
+    assert "without --strict" in lines[1]

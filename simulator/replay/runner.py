@@ -23,9 +23,16 @@ import httpx
 from simulator.ids import IdFactory
 from simulator.replay.checks import check
 from simulator.replay.driver import Player
+from simulator.replay.observed import Run
 from simulator.replay.partner_reference import reference_endpoint_url
 from simulator.replay.report import Outcome, junit_xml, print_outcome, summary
-from simulator.replay.stage import AdminTokenError, PartnerEndpoint, Stage, StageError
+from simulator.replay.stage import (
+    AdminTokenError,
+    PartnerEndpoint,
+    Stage,
+    StageError,
+    StrictServerError,
+)
 from simulator.scenarios.loader import BUILTIN_DIR, LoadedScenario, load_all, scenario_paths
 from simulator.settings import Settings
 
@@ -42,6 +49,12 @@ PINNED = (
 )
 
 
+def _strict_answers(run: Run) -> bool:
+    """Whether a status answer lacked nextAction, which only a `--strict` simulator leaves out (gateway/wire.py)."""
+    polls = [call for attempt in run.attempts for call in attempt.polls if call.ok]
+    return any("status" in call.data and "nextAction" not in call.data for call in polls)
+
+
 async def replay_one(stage: Stage, scenario: LoadedScenario, run_id: str, index: int) -> Outcome:
     """Play one scenario on `stage` under its own partner and partner session id, and check it."""
     started = time.perf_counter()
@@ -53,11 +66,16 @@ async def replay_one(stage: Stage, scenario: LoadedScenario, run_id: str, index:
         vendor = await stage.add_partner(client_id, f"pass-{run_id}-{index:03d}", f"/callback/{psid}", reference)
         await stage.bind(psid, client_id, name, scenario.file.behaviour().model_dump(mode="json"))
         run = await Player(stage, scenario, vendor, psid).play()
-    except AdminTokenError:
+    except (AdminTokenError, StrictServerError):
         raise
     except StageError as exc:
         return Outcome(name, scenario.path, time.perf_counter() - started, error=str(exc))
     mismatches = check(scenario.file.expect, run)
+    if mismatches and _strict_answers(run):
+        raise StrictServerError(
+            f"the simulator at {stage.http.base_url} runs with --strict, which drops nextAction, attempt and "
+            "maxAttempts from status answers; scenario files expect them (see the README on --strict)"
+        )
     return Outcome(name, scenario.path, time.perf_counter() - started, mismatches, run=run)
 
 
@@ -177,6 +195,10 @@ def run(
             outcomes += asyncio.run(_replay(loaded, base_url, admin_token, out, len(outcomes) + 1, total))
         except AdminTokenError as exc:
             print(f"onekyc-sim replay: {exc}", file=sys.stderr)
+            return 2
+        except StrictServerError as exc:
+            print(f"onekyc-sim replay: {exc}", file=sys.stderr)
+            print("Replay against a simulator started without --strict.", file=sys.stderr)
             return 2
         except (OSError, StageError) as exc:
             print(f"onekyc-sim replay: cannot reach the simulator at {target}: {exc}", file=sys.stderr)

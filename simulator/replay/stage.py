@@ -30,6 +30,10 @@ class AdminTokenError(StageError):
     """The simulator's /_sim routes answered 401: it was started with an admin token the runner lacks."""
 
 
+class StrictServerError(StageError):
+    """The simulator runs with --strict: its status answers lack nextAction, which scenarios expect."""
+
+
 class PartnerEndpoint(Receiver):
     """The test receiver, plus answers scripted per path (each scenario has its own callback path)."""
 

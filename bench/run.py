@@ -32,6 +32,7 @@ import compileall
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -192,33 +193,32 @@ def main(argv: list[str] | None = None) -> int:
     scale = flow_phase.Pacing(users=cfg.users, poll_ms=cfg.poll_ms, seconds=cfg.scale_seconds)
     compileall.compile_dir(HERE.parent / "simulator", quiet=1)
     floor = start_floor(cfg.logs)
+    # Removed in `finally`, after the servers stopped, also on Ctrl-C (ignoring what a dying child still holds).
+    work = Path(tempfile.mkdtemp(prefix="onekyc-bench-"))
     try:
-        with tempfile.TemporaryDirectory(prefix="onekyc-bench-") as tmp:
-            work = Path(tmp)
-            _phase(results, "statusPoll", "status polls and soak", lambda: status_phase(cfg, work, floor))
-            _phase(
-                results,
-                "flows",
-                f"paced flows ({cfg.users} users, poll every {cfg.poll_ms} ms)",
-                lambda: flow_phase.run(work, cfg.logs, pacing, cfg.flows),
-            )
-            _phase(
-                results, "sameFlowFloor", "same-flow floor", lambda: flow_phase.same_flow_floor(work, cfg.logs, pacing)
-            )
-            _phase(
-                results,
-                "startToReady",
-                f"start to ready ({cfg.ready_runs} runs)",
-                lambda: ready_phase.measure(cfg.logs, cfg.ready_runs),
-            )
-            _phase(
-                results,
-                "scaleOut",
-                "scale-out on PostgreSQL: one instance, then two",
-                lambda: scaleout.run(work, cfg.logs, scale),
-            )
+        _phase(results, "statusPoll", "status polls and soak", lambda: status_phase(cfg, work, floor))
+        _phase(
+            results,
+            "flows",
+            f"paced flows ({cfg.users} users, poll every {cfg.poll_ms} ms)",
+            lambda: flow_phase.run(work, cfg.logs, pacing, cfg.flows),
+        )
+        _phase(results, "sameFlowFloor", "same-flow floor", lambda: flow_phase.same_flow_floor(work, cfg.logs, pacing))
+        _phase(
+            results,
+            "startToReady",
+            f"start to ready ({cfg.ready_runs} runs)",
+            lambda: ready_phase.measure(cfg.logs, cfg.ready_runs),
+        )
+        _phase(
+            results,
+            "scaleOut",
+            "scale-out on PostgreSQL: one instance, then two",
+            lambda: scaleout.run(work, cfg.logs, scale),
+        )
     finally:
         floor.stop()
+        shutil.rmtree(work, ignore_errors=True)
     results["wallSeconds"] = time.time() - started
     results["goals"] = [g.as_dict() for g in goals(results)]
     cfg.out.write_text(json.dumps(results, indent=2) + "\n")
@@ -228,4 +228,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:
+        print("bench: interrupted; its temporary files are removed", file=sys.stderr)
+        raise SystemExit(130) from None

@@ -38,7 +38,8 @@ examples:
 
 Each scenario runs under its own partner (registered through /_sim/partners) and its own partner
 session id (bound to the scenario through /_sim/bindings), so replays never collide. Exit status:
-0 all passed, 1 a scenario failed or a file is invalid, 2 the simulator could not be reached.
+0 all passed, 1 a scenario failed or a file is invalid, 2 the simulator could not be reached (or needs
+an admin token, or runs --strict) or the --junit file cannot be written.
 """
 
 

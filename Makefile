@@ -37,7 +37,7 @@ replay: $(STAMP)  # replay scenario files (SCENARIOS=dir-or-files, default: the 
 fuzz: $(STAMP)  # schemathesis fuzz of the vendor endpoints, hypothesis fuzz of /_sim, uploads and reference images
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-400} $(BIN)/python -m pytest -p no:cacheprovider tests/test_fuzz.py tests/test_sim_fuzz.py
 
-bench: $(STAMP)  # load on 127.0.0.1 only; BENCH_QUICK=1 for a ~3 min run (see README "Benchmark")
+bench: $(STAMP)  # load on 127.0.0.1 only; BENCH_QUICK=1 for a run of about 4-7 min (see README "Benchmark")
 	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || apt-get install -y -qq wrk >/dev/null 2>&1 \
 	  || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python -m bench.run

@@ -9,6 +9,7 @@ rps and of the p99. All load goes to 127.0.0.1.
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -37,8 +38,29 @@ def _poll(sim: ChildSimulator, sessions: Path, seconds: int) -> LoadResult:
     return run_wrk(sim.base_url, "status.lua", threads=2, connections=64, seconds=seconds, args=[str(sessions)])
 
 
-def main() -> int:
-    ref = sys.argv[1] if len(sys.argv) > 1 else "HEAD~1"
+def _known_ref(ref: str) -> bool:
+    found = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=ROOT, capture_output=True, check=False
+    )
+    return found.returncode == 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.compare [REF]`: the rounds, medians and ratios; 2 (one line) for an unknown REF."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.compare",
+        description=__doc__,
+        epilog="environment: BENCH_SECONDS (each round's window, 5), BENCH_ROUNDS (3), BENCH_SESSIONS (500), "
+        "BENCH_LOGS (reports/bench-logs)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("ref", nargs="?", default="HEAD~1", help="the git ref to compare with (default HEAD~1)")
+    ref = parser.parse_args(argv).ref
+    if not _known_ref(ref):
+        print(
+            f"bench.compare: unknown git ref {ref!r}: give a commit, branch or tag (e.g. REF=HEAD~1)", file=sys.stderr
+        )
+        return 2
     seconds = int(os.environ.get("BENCH_SECONDS", 5))
     rounds = int(os.environ.get("BENCH_ROUNDS", 3))
     count = int(os.environ.get("BENCH_SESSIONS", 500))

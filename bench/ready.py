@@ -8,6 +8,7 @@ moment the process is spawned, and stops it; the median of each kind is the figu
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import statistics
 import subprocess
@@ -84,9 +85,15 @@ def measure(logs: Path, runs: int) -> dict[str, Any]:
     }
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.ready [RUNS]`: print the start-to-ready medians (RUNS starts of each kind, default 5)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.ready", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("runs", nargs="?", type=int, default=5, help="starts of each kind (default 5)")
+    runs = parser.parse_args(argv).runs
     out = Path(tempfile.mkdtemp(prefix="onekyc-ready-logs-"))
-    found = measure(out, int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    found = measure(out, runs)
     print(
         f"start to ready, median of {found['runs']}: fresh database {found['freshSeconds']:.3f} s, "
         f"database at head {found['restartSeconds']:.3f} s; CPU {found['freshCpuSeconds']:.3f} / "
@@ -96,3 +103,8 @@ if __name__ == "__main__":
         + ", ".join(f"{s:.2f}" for s in found["restart"])
         + ")"
     )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

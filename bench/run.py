@@ -17,8 +17,9 @@ Phases (all traffic to 127.0.0.1, every load bounded in time):
 The package is byte-compiled first, as `pip install` does: a checkout run with PYTHONDONTWRITEBYTECODE would
 otherwise compile every module at each start of a server.
 
-Environment: BENCH_QUICK=1 (a run of about 4 minutes), BENCH_SECONDS (each measured window, default 20),
-BENCH_SOAK_SECONDS (60), BENCH_SOAK_SESSIONS (2000), BENCH_USERS (400), BENCH_POLL_MS (500),
+Environment: BENCH_QUICK=1 (a run of about 4-7 minutes on a busy 2-core machine),
+BENCH_SECONDS (each measured window, default 20), BENCH_SOAK_SECONDS (60), BENCH_SOAK_SESSIONS (2000),
+BENCH_USERS (400), BENCH_POLL_MS (500),
 BENCH_FLOWS (100000), BENCH_POLL_CONNECTIONS (64), BENCH_READY_RUNS (5), BENCH_SCALE_SECONDS (each measured
 scale-out window, 20), BENCH_POSTGRES_URL (a PostgreSQL server for the scale-out), BENCH_OUT
 (bench/results.json), BENCH_LOGS (reports/bench-logs: every server's stderr).
@@ -26,10 +27,12 @@ scale-out window, 20), BENCH_POSTGRES_URL (a PostgreSQL server for the scale-out
 
 from __future__ import annotations
 
+import argparse
 import compileall
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -57,7 +60,7 @@ def _env_int(name: str, default: int, quick: int) -> int:
 
 @dataclass(frozen=True)
 class BenchConfig:
-    """Every knob of one run; BENCH_QUICK=1 picks the short defaults (about 3 minutes in all)."""
+    """Every knob of one run; BENCH_QUICK=1 picks the short defaults (about 4-7 minutes in all)."""
 
     seconds: int = field(default_factory=lambda: _env_int("BENCH_SECONDS", 20, 20))
     soak_seconds: int = field(default_factory=lambda: _env_int("BENCH_SOAK_SECONDS", 60, 5))
@@ -170,7 +173,13 @@ def _phase(results: dict[str, Any], key: str, title: str, measure: Callable[[], 
         results[key] = {"crashed": str(exc)}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.run`: every phase, the report and the JSON file; `--help` says what and how."""
+    argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    ).parse_args(argv)
     cfg = BenchConfig()
     wrk_path()
     cfg.logs.mkdir(parents=True, exist_ok=True)
@@ -184,33 +193,32 @@ def main() -> int:
     scale = flow_phase.Pacing(users=cfg.users, poll_ms=cfg.poll_ms, seconds=cfg.scale_seconds)
     compileall.compile_dir(HERE.parent / "simulator", quiet=1)
     floor = start_floor(cfg.logs)
+    # Removed in `finally`, after the servers stopped, also on Ctrl-C (ignoring what a dying child still holds).
+    work = Path(tempfile.mkdtemp(prefix="onekyc-bench-"))
     try:
-        with tempfile.TemporaryDirectory(prefix="onekyc-bench-") as tmp:
-            work = Path(tmp)
-            _phase(results, "statusPoll", "status polls and soak", lambda: status_phase(cfg, work, floor))
-            _phase(
-                results,
-                "flows",
-                f"paced flows ({cfg.users} users, poll every {cfg.poll_ms} ms)",
-                lambda: flow_phase.run(work, cfg.logs, pacing, cfg.flows),
-            )
-            _phase(
-                results, "sameFlowFloor", "same-flow floor", lambda: flow_phase.same_flow_floor(work, cfg.logs, pacing)
-            )
-            _phase(
-                results,
-                "startToReady",
-                f"start to ready ({cfg.ready_runs} runs)",
-                lambda: ready_phase.measure(cfg.logs, cfg.ready_runs),
-            )
-            _phase(
-                results,
-                "scaleOut",
-                "scale-out on PostgreSQL: one instance, then two",
-                lambda: scaleout.run(work, cfg.logs, scale),
-            )
+        _phase(results, "statusPoll", "status polls and soak", lambda: status_phase(cfg, work, floor))
+        _phase(
+            results,
+            "flows",
+            f"paced flows ({cfg.users} users, poll every {cfg.poll_ms} ms)",
+            lambda: flow_phase.run(work, cfg.logs, pacing, cfg.flows),
+        )
+        _phase(results, "sameFlowFloor", "same-flow floor", lambda: flow_phase.same_flow_floor(work, cfg.logs, pacing))
+        _phase(
+            results,
+            "startToReady",
+            f"start to ready ({cfg.ready_runs} runs)",
+            lambda: ready_phase.measure(cfg.logs, cfg.ready_runs),
+        )
+        _phase(
+            results,
+            "scaleOut",
+            "scale-out on PostgreSQL: one instance, then two",
+            lambda: scaleout.run(work, cfg.logs, scale),
+        )
     finally:
         floor.stop()
+        shutil.rmtree(work, ignore_errors=True)
     results["wallSeconds"] = time.time() - started
     results["goals"] = [g.as_dict() for g in goals(results)]
     cfg.out.write_text(json.dumps(results, indent=2) + "\n")
@@ -220,4 +228,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:
+        print("bench: interrupted; its temporary files are removed", file=sys.stderr)
+        raise SystemExit(130) from None

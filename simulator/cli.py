@@ -8,6 +8,7 @@ import socket
 import sys
 from collections.abc import Collection, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
@@ -158,8 +159,16 @@ def db_upgrade(settings: Settings, flags: Collection[str] = ()) -> int:
     return 0
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are two lines (what is wrong, where the options are described)
+    and exit status 2, instead of the whole usage block; its subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"onekyc-sim: {message}\nRun `{self.prog} --help` to see every option.\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = Parser(
         prog="onekyc-sim",
         description="Local, stateful simulator of GoPay OneKYC (IAB) for the Selfie Liveness flow.",
     )
@@ -269,7 +278,11 @@ def serve(settings: Settings, *, access_log: bool = False, flags: Collection[str
     if refusal is not None:
         print(f"onekyc-sim: {refusal}", file=sys.stderr)
         return 2
+    if settings.token_port is not None and settings.token_port == settings.port != 0:
+        print(startup.same_ports_error(settings.port, flags), file=sys.stderr)
+        return 2
     sockets: list[socket.socket] = []
+    bound: dict[str, int] = {}
     for field, port in (("port", settings.port), ("token_port", settings.token_port)):
         if port is None:
             continue
@@ -278,6 +291,10 @@ def serve(settings: Settings, *, access_log: bool = False, flags: Collection[str
         except OSError as exc:
             print(startup.listen_error(exc, settings.host, port, field, flags), file=sys.stderr)
             return 2
+        if port == 0:
+            bound[field] = sockets[-1].getsockname()[1]  # port 0: the system picked one; say and use that one
+    if bound:
+        settings = settings.model_copy(update=bound)
     config = uvicorn.Config(
         create_app(settings),
         log_level=settings.log_level.lower(),

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from simulator.clock import MAX_WAIT_SECONDS
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 HOST_PATTERN = re.compile(r"^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$", re.IGNORECASE)
 
 
@@ -180,6 +181,28 @@ class Settings(BaseSettings):
                 raise ValueError(f"{origin!r} is not an origin: give scheme://host[:port] or *")
             origins.append(origin)
         return origins
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"not a log level: give one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        try:
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            port_ok = False
+        if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+            raise ValueError("not an absolute http(s) URL with a valid port, e.g. http://10.0.2.2:8080")
+        return value.strip()
 
     @property
     def database_url(self) -> str:

@@ -9,8 +9,10 @@ else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import socket
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
@@ -28,6 +30,14 @@ FLAGS = {"scenario_dirs": "--scenarios", "cors_origins": "--cors-origin"}  # set
 URL_EXAMPLES = (
     "a SQLite file path, sqlite+aiosqlite:///path/to/sim.db or postgresql+asyncpg://user:password@host:5432/db"
 )
+
+# A JSON value to show for each list setting given as an environment variable (pydantic-settings parses it).
+JSON_EXAMPLES = {
+    "callback_retry_schedule": "[5, 60]",
+    "image_formats": '["JPEG", "PNG"]',
+    "scenario_dirs": '["my-scenarios"]',
+}
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 
 class StartupError(Exception):
@@ -59,14 +69,16 @@ def settings_error(exc: ValidationError | SettingsError, flags: Collection[str])
     if isinstance(exc, SettingsError):
         # pydantic-settings says: error parsing value for field "callback_retry_schedule" from source "…"
         found = re.search(r'field "([^"]+)"', str(exc))
-        name = option_name(found.group(1), flags) if found else f"an {ENV_PREFIX}* variable"
-        return StartupError(f"{name}: not valid JSON", f"Give {name} as JSON, e.g. {name}='[5, 60]'.")
+        field = found.group(1) if found else ""
+        name = option_name(field, flags) if found else f"an {ENV_PREFIX}* variable"
+        example = JSON_EXAMPLES.get(field, '["a", "b"]')
+        return StartupError(f"{name}: not valid JSON", f"Give {name} as JSON, e.g. {name}='{example}'.")
     error = exc.errors()[0]
     field = str(error["loc"][0]) if error["loc"] else ""
     name = option_name(field, flags)
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
     return StartupError(
-        f"{name}={error['input']!r}: {error['msg']}{more}",
+        f"{name}={error['input']!r}: {error['msg'].removeprefix('Value error, ')}{more}",
         f"Fix {name}; `onekyc-sim serve --help` describes every option and its default.",
     )
 
@@ -94,14 +106,43 @@ def scenarios_error(exc: ScenarioFileError, flags: Collection[str]) -> StartupEr
 def listen_error(exc: OSError, host: str, port: int, field: str, flags: Collection[str]) -> StartupError:
     """`port` (the setting `field`: port or token_port) could not be bound on `host`, e.g. it is in use."""
     name = option_name(field, flags)
+    if exc.errno == errno.EADDRINUSE:
+        return StartupError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}.",
+            f"Is another simulator running? Pick another port with {name}.",
+        )
+    host_name = option_name("host", flags)
+    if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+        return StartupError(
+            f"cannot listen on {host}:{port}: {host!r} cannot be resolved to an address of this machine "
+            f"({exc.strerror or exc}).",
+            f"Give {host_name} an address this machine has, e.g. 127.0.0.1 or 0.0.0.0.",
+        )
     return StartupError(
         f"cannot listen on {host}:{port}: {exc.strerror or exc}.",
-        f"Is another simulator running? Pick another port with {name}.",
+        f"Check {host_name} and {name}; ports below 1024 need privileges.",
+    )
+
+
+def same_ports_error(port: int, flags: Collection[str]) -> StartupError:
+    """`port` and `token_port` are the same port: the second bind would fail with a misleading "in use"."""
+    return StartupError(
+        f"{option_name('token_port', flags)} and {option_name('port', flags)} are both {port}.",
+        f"Give {option_name('token_port', flags)} another port, or leave it out (port {port} serves both gateways).",
     )
 
 
 def _shown_url(database: str) -> str:
     return hide_password(database)
+
+
+def _backend(database: str) -> str | None:
+    if "://" not in database:
+        return "sqlite"
+    try:
+        return make_url(database).get_backend_name()
+    except (sa_exc.ArgumentError, ValueError):
+        return None
 
 
 def _sqlite_path(database: str) -> Path | None:
@@ -152,6 +193,12 @@ def database_error(exc: BaseException, settings: Settings, flags: Collection[str
     a database problem the user can fix (a bug: keep the traceback)."""
     name = option_name("database", flags)
     shown = _shown_url(settings.database)
+    backend = _backend(settings.database)
+    if backend is not None and backend not in SUPPORTED_BACKENDS:
+        return StartupError(
+            f"{name} {shown!r} is not a database URL the simulator can use: SQLite and PostgreSQL only, not {backend}.",
+            f"Give {URL_EXAMPLES}.",
+        )
     if isinstance(exc, sa_exc.ArgumentError | sa_exc.NoSuchModuleError) or (
         isinstance(exc, ValueError) and not isinstance(exc, sa_exc.SQLAlchemyError)
     ):

@@ -136,7 +136,7 @@ def test_all_problems_of_all_files_are_reported(tmp_path: Path) -> None:
     assert "c.yaml:4: faults: Input should be a valid list" in messages
     [duplicate] = [e for e in failed if e.name == "a"]
     assert duplicate.located() == [
-        f"a.yaml: name: 'a' is used by 2 files ({tmp_path / 'a.yaml'}, {tmp_path / 'b.yaml'}); names must be unique"
+        f"b.yaml: name: 'a' is used by 2 files ({tmp_path / 'a.yaml'}, {tmp_path / 'b.yaml'}); it must be unique"
     ]
 
 

@@ -189,9 +189,9 @@ def test_two_files_with_one_name_are_refused_once(tmp_path: Path, capsys: pytest
     _write(tmp_path, "twin", ONE_PASS, "b.yaml")
     assert main(["replay", str(tmp_path)]) == 1
     report = capsys.readouterr().out
-    assert "replaying 1 scenario file(s)" in report
+    assert "replaying 2 scenario file(s)" in report
     assert report.count("ERROR twin") == 1
-    assert f"a.yaml: name: 'twin' is used by 2 files ({tmp_path / 'a.yaml'}, {tmp_path / 'b.yaml'})" in report
+    assert f"b.yaml: name: 'twin' is used by 2 files ({tmp_path / 'a.yaml'}, {tmp_path / 'b.yaml'})" in report
     assert "1 scenario(s), 1 failed: twin" in report
 
 

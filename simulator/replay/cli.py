@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from simulator.domain.scripts import describe_fault
-from simulator.scenarios.loader import BUILTIN_DIR, LoadedScenario, ScenarioFileError, load_all, load_file
+from simulator.scenarios.loader import (
+    BUILTIN_DIR,
+    LoadedScenario,
+    ScenarioFileError,
+    load_all,
+    load_file,
+    scenario_paths,
+)
 from simulator.scenarios.schema import json_schema_text
 
 COMMANDS = ("scenarios", "replay")
@@ -30,7 +38,8 @@ examples:
 
 Each scenario runs under its own partner (registered through /_sim/partners) and its own partner
 session id (bound to the scenario through /_sim/bindings), so replays never collide. Exit status:
-0 all passed, 1 a scenario failed or a file is invalid, 2 the simulator could not be reached.
+0 all passed, 1 a scenario failed or a file is invalid, 2 the simulator could not be reached (or needs
+an admin token, or runs --strict) or the --junit file cannot be written.
 """
 
 
@@ -61,7 +70,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     run.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories (default: shipped)")
     run.add_argument("--base-url", help="a running simulator (default: start a fresh one in process)")
     run.add_argument("--junit", type=Path, metavar="FILE", help="also write the results as JUnit XML")
-    run.add_argument("--admin-token", help="the simulator's admin token, if it requires one")
+    run.add_argument(
+        "--admin-token", help="the simulator's admin token, if it requires one (default: $ONEKYC_SIM_ADMIN_TOKEN)"
+    )
 
 
 def _load(paths: list[Path], err: TextIO) -> tuple[list[LoadedScenario], bool]:
@@ -108,7 +119,24 @@ def _show(name: str, out: TextIO, err: TextIO) -> int:
 
 
 def _validate(paths: list[Path], out: TextIO, err: TextIO) -> int:
-    loaded, ok = _load(paths, err)
+    for path in paths:
+        if path.is_dir() and not scenario_paths([path]):
+            print(f"onekyc-sim: no scenario files (*.yaml, *.yml) in {path}", file=err)
+            print("Give a directory or files holding scenario files.", file=err)
+            return 2
+    if not paths:
+        loaded, ok = _load(paths, err)
+    else:
+        # Checked beside the shipped files, as `serve --scenarios` loads them: a shipped name or magic user id
+        # reused is refused here too.
+        given = scenario_paths(paths)
+        mine = {path.resolve() for path in given}
+        shipped = [path for path in scenario_paths([BUILTIN_DIR]) if path.resolve() not in mine]
+        loaded, failed = load_all([*shipped, *given])
+        for error in failed:
+            print(error, file=err)
+        ok = not failed
+        loaded = [scenario for scenario in loaded if scenario.path.resolve() in mine]
     for scenario in loaded:
         print(f"ok  {scenario.path}", file=out)
     return 0 if ok and loaded else 1
@@ -119,7 +147,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     if args.command == "replay":
         from simulator.replay import runner  # its client and receiver are not needed by `serve`
 
-        return runner.run(args.paths, base_url=args.base_url, junit=args.junit, admin_token=args.admin_token, out=out)
+        token = args.admin_token or os.environ.get("ONEKYC_SIM_ADMIN_TOKEN") or None
+        return runner.run(args.paths, base_url=args.base_url, junit=args.junit, admin_token=token, out=out)
     if args.action == "list":
         return _list(args.paths, out, err)
     if args.action == "show":

@@ -23,10 +23,17 @@ import httpx
 from simulator.ids import IdFactory
 from simulator.replay.checks import check
 from simulator.replay.driver import Player
+from simulator.replay.observed import Run
 from simulator.replay.partner_reference import reference_endpoint_url
 from simulator.replay.report import Outcome, junit_xml, print_outcome, summary
-from simulator.replay.stage import PartnerEndpoint, Stage, StageError
-from simulator.scenarios.loader import BUILTIN_DIR, LoadedScenario, load_all
+from simulator.replay.stage import (
+    AdminTokenError,
+    PartnerEndpoint,
+    Stage,
+    StageError,
+    StrictServerError,
+)
+from simulator.scenarios.loader import BUILTIN_DIR, LoadedScenario, load_all, scenario_paths
 from simulator.settings import Settings
 
 HTTP_TIMEOUT = 30.0
@@ -42,6 +49,12 @@ PINNED = (
 )
 
 
+def _strict_answers(run: Run) -> bool:
+    """Whether a status answer lacked nextAction, which only a `--strict` simulator leaves out (gateway/wire.py)."""
+    polls = [call for attempt in run.attempts for call in attempt.polls if call.ok]
+    return any("status" in call.data and "nextAction" not in call.data for call in polls)
+
+
 async def replay_one(stage: Stage, scenario: LoadedScenario, run_id: str, index: int) -> Outcome:
     """Play one scenario on `stage` under its own partner and partner session id, and check it."""
     started = time.perf_counter()
@@ -53,9 +66,16 @@ async def replay_one(stage: Stage, scenario: LoadedScenario, run_id: str, index:
         vendor = await stage.add_partner(client_id, f"pass-{run_id}-{index:03d}", f"/callback/{psid}", reference)
         await stage.bind(psid, client_id, name, scenario.file.behaviour().model_dump(mode="json"))
         run = await Player(stage, scenario, vendor, psid).play()
+    except (AdminTokenError, StrictServerError):
+        raise
     except StageError as exc:
         return Outcome(name, scenario.path, time.perf_counter() - started, error=str(exc))
     mismatches = check(scenario.file.expect, run)
+    if mismatches and _strict_answers(run):
+        raise StrictServerError(
+            f"the simulator at {stage.http.base_url} runs with --strict, which drops nextAction, attempt and "
+            "maxAttempts from status answers; scenario files expect them (see the README on --strict)"
+        )
     return Outcome(name, scenario.path, time.perf_counter() - started, mismatches, run=run)
 
 
@@ -82,6 +102,7 @@ async def replay_scenarios(
             if out is not None:
                 print_outcome(out, outcome, index, total or len(scenarios))
     finally:
+        await stage.remove_bindings()
         await stage.remove_partners()
         await endpoint.stop()
     return outcomes
@@ -129,6 +150,23 @@ async def _replay(
         )
 
 
+def junit_path_problem(path: Path) -> str | None:
+    """Why the JUnit report cannot be written to `path` (checked before the scenarios run), or None.
+    Creates the missing parent directories, as the report's writing would."""
+    if path.is_dir():
+        return "it is a directory"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        existed = path.exists()
+        with path.open("ab"):
+            pass
+        if not existed:
+            path.unlink()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
 def run(
     paths: Sequence[Path],
     *,
@@ -139,24 +177,35 @@ def run(
 ) -> int:
     """The `onekyc-sim replay` command: 0 when every scenario passed, 1 otherwise."""
     out = out or sys.stdout
+    if junit is not None and (problem := junit_path_problem(junit)) is not None:
+        print(f"onekyc-sim replay: cannot write the JUnit XML to {junit}: {problem}.", file=sys.stderr)
+        print("Give --junit a file path in a writable directory, e.g. reports/replay.xml.", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     loaded, invalid = load_all(paths or [BUILTIN_DIR])
     outcomes = [Outcome(e.name, Path(e.path), 0.0, error="; ".join(e.located())) for e in invalid]
     total = len(loaded) + len(invalid)
     target = base_url or "a fresh in-process simulator"
-    print(f"replaying {total} scenario file(s) against {target}", file=out)
+    files = len(scenario_paths(paths or [BUILTIN_DIR]))
+    print(f"replaying {files} scenario file(s) against {target}", file=out)
     for index, outcome in enumerate(outcomes, 1):
         print_outcome(out, outcome, index, total)
     if loaded:
         try:
             outcomes += asyncio.run(_replay(loaded, base_url, admin_token, out, len(outcomes) + 1, total))
+        except AdminTokenError as exc:
+            print(f"onekyc-sim replay: {exc}", file=sys.stderr)
+            return 2
+        except StrictServerError as exc:
+            print(f"onekyc-sim replay: {exc}", file=sys.stderr)
+            print("Replay against a simulator started without --strict.", file=sys.stderr)
+            return 2
         except (OSError, StageError) as exc:
             print(f"onekyc-sim replay: cannot reach the simulator at {target}: {exc}", file=sys.stderr)
             return 2
     seconds = time.perf_counter() - started
     print(summary(outcomes, seconds), file=out)
     if junit is not None:
-        junit.parent.mkdir(parents=True, exist_ok=True)
         junit.write_bytes(junit_xml(outcomes, seconds))
         print(f"JUnit XML written to {junit}", file=out)
     return 0 if outcomes and all(o.passed for o in outcomes) else 1

@@ -26,6 +26,14 @@ class StageError(RuntimeError):
     """The simulator refused a control call the runner needs (the scenario cannot be played)."""
 
 
+class AdminTokenError(StageError):
+    """The simulator's /_sim routes answered 401: it was started with an admin token the runner lacks."""
+
+
+class StrictServerError(StageError):
+    """The simulator runs with --strict: its status answers lack nextAction, which scenarios expect."""
+
+
 class PartnerEndpoint(Receiver):
     """The test receiver, plus answers scripted per path (each scenario has its own callback path)."""
 
@@ -57,6 +65,7 @@ class Stage:
     endpoint: PartnerEndpoint
     admin_token: str | None = None
     partners: list[str] = field(default_factory=list)
+    bindings: list[tuple[str, str]] = field(default_factory=list)
 
     def _admin_headers(self) -> dict[str, str]:
         return {"authorization": f"Bearer {self.admin_token}"} if self.admin_token else {}
@@ -66,6 +75,11 @@ class Stage:
             response = await self.http.request(method, path, json=body, headers=self._admin_headers())
         except (httpx.TransportError, ConnectionError) as exc:
             raise StageError(f"{method} {path}: {exc}") from exc
+        if response.status_code == 401 and path.startswith("/_sim"):
+            raise AdminTokenError(
+                f"the simulator at {self.http.base_url} needs an admin token: "
+                "pass --admin-token or set ONEKYC_SIM_ADMIN_TOKEN"
+            )
         if response.status_code >= 400:
             raise StageError(f"{method} {path} answered {response.status_code}: {response.text[:300]}")
         result: dict[str, Any] = response.json()
@@ -97,10 +111,18 @@ class Stage:
                 await self.admin("DELETE", f"/_sim/partners/{client_id}")
         self.partners.clear()
 
+    async def remove_bindings(self) -> None:
+        """Delete the bindings `bind` made (a shared simulator keeps no replay leftovers)."""
+        for partner_session_id, client_id in self.bindings:
+            with contextlib.suppress(StageError):
+                await self.admin("DELETE", f"/_sim/bindings/{partner_session_id}?clientId={client_id}")
+        self.bindings.clear()
+
     async def bind(self, partner_session_id: str, client_id: str, name: str, script: dict[str, Any]) -> None:
         await self.admin(
             "PUT", f"/_sim/bindings/{partner_session_id}", {"scenario": name, "script": script, "clientId": client_id}
         )
+        self.bindings.append((partner_session_id, client_id))
 
     async def now(self) -> float:
         return float((await self.admin("GET", "/_sim/clock"))["epoch"])

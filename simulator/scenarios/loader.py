@@ -135,6 +135,8 @@ def load_file(path: Path) -> LoadedScenario:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioFileError(path, [f": cannot read: {exc.strerror or exc}"]) from exc
+    except UnicodeDecodeError as exc:
+        raise ScenarioFileError(path, [f": not UTF-8 text (byte {exc.start}); save the file as UTF-8"]) from exc
     file = parse(path, text)
     problems = []
     sha = None
@@ -172,16 +174,22 @@ def load_all(paths: Iterable[Path]) -> tuple[list[LoadedScenario], list[Scenario
             loaded.append(load_file(path))
         except ScenarioFileError as exc:
             failed.append(exc)
-    by_name: dict[str, list[LoadedScenario]] = {}
-    for scenario in loaded:
-        by_name.setdefault(scenario.file.name, []).append(scenario)
-    for name, scenarios in by_name.items():
-        if len(scenarios) == 1:
-            continue
-        files = ", ".join(str(s.path) for s in scenarios)
-        problem = f": name: {name!r} is used by {len(scenarios)} files ({files}); names must be unique"
-        failed.append(ScenarioFileError(scenarios[0].path, [problem], name=name))
-    return [s for s in loaded if len(by_name[s.file.name]) == 1], failed
+    clashing: set[Path] = set()
+    for field in ("name", "magic_user_id"):
+        groups: dict[str, list[LoadedScenario]] = {}
+        for scenario in loaded:
+            value = scenario.file.name if field == "name" else scenario.script.magic_user_id
+            if value is not None:
+                groups.setdefault(value, []).append(scenario)
+        for value, scenarios in groups.items():
+            if len(scenarios) == 1:
+                continue
+            files = ", ".join(str(s.path) for s in scenarios)
+            problem = f": {field}: {value!r} is used by {len(scenarios)} files ({files}); it must be unique"
+            # Named after the last file: the shipped ones come first, so it is the user's file to fix.
+            failed.append(ScenarioFileError(scenarios[-1].path, [problem], name=scenarios[-1].file.name))
+            clashing.update(s.path for s in scenarios)
+    return [s for s in loaded if s.path not in clashing], failed
 
 
 def load_catalog(extra_dirs: Iterable[Path] = ()) -> Catalog:

@@ -12,6 +12,8 @@ import queue
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -143,9 +145,10 @@ def test_a_port_in_use() -> None:
     assert "--port" in remedy
 
 
-def test_serving_on_is_printed_once_the_server_answers(tmp_path: Path) -> None:
-    port = free_port()
-    command = [sys.executable, "-m", "simulator", "serve", "--port", str(port), "--database", str(tmp_path / "s.db")]
+@contextmanager
+def announced(*args: str) -> Iterator[str]:
+    """Run `onekyc-sim serve *args` as a real process; the "serving on" line it prints, while it serves."""
+    command = [sys.executable, "-m", "simulator", "serve", *args]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     lines: queue.Queue[str] = queue.Queue()
 
@@ -158,15 +161,21 @@ def test_serving_on_is_printed_once_the_server_answers(tmp_path: Path) -> None:
     try:
         while "serving on" not in (line := lines.get(timeout=60)):
             pass
-        assert f"serving on http://127.0.0.1:{port}" in line
-        # No retry: at the moment it says so, it serves.
-        assert httpx.get(f"http://127.0.0.1:{port}/_sim/health", timeout=10).status_code == 200
+        yield line
     finally:
         process.terminate()
         process.wait(30)
         pump.join(10)
         if process.stderr is not None:
             process.stderr.close()
+
+
+def test_serving_on_is_printed_once_the_server_answers(tmp_path: Path) -> None:
+    port = free_port()
+    with announced("--port", str(port), "--database", str(tmp_path / "s.db")) as line:
+        assert f"serving on http://127.0.0.1:{port}" in line
+        # No retry: at the moment it says so, it serves.
+        assert httpx.get(f"http://127.0.0.1:{port}/_sim/health", timeout=10).status_code == 200
 
 
 MARKER_TESTS = """

@@ -3,15 +3,11 @@ what to do) and exit status 2, never a traceback or the whole usage block; and `
 
 from __future__ import annotations
 
-import queue
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import httpx
 import pytest
-from test_startup_errors import serve, two_lines
+from test_startup_errors import announced, serve, two_lines
 
 from simulator.cli import main
 from simulator.scenarios.loader import BUILTIN_DIR
@@ -55,28 +51,10 @@ def test_equal_token_port_and_port_are_refused_up_front() -> None:
 
 
 def test_port_0_says_and_serves_the_port_it_got(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "simulator", "serve", "--port", "0", "--database", str(tmp_path / "s.db")]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump_lines() -> None:
-        for line in process.stderr or ():
-            lines.put(line)
-
-    pump = threading.Thread(target=pump_lines, daemon=True)
-    pump.start()
-    try:
-        while "serving on" not in (line := lines.get(timeout=60)):
-            pass
+    with announced("--port", "0", "--database", str(tmp_path / "s.db")) as line:
         url = line.split("serving on ")[1].split()[0]
         assert not url.endswith(":0"), line
         assert httpx.get(f"{url}/_sim/health", timeout=10).status_code == 200
-    finally:
-        process.terminate()
-        process.wait(30)
-        pump.join(10)
-        if process.stderr is not None:
-            process.stderr.close()
 
 
 def test_a_scenario_file_that_is_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,9 +11,9 @@ of ours uses, `gateway/edges.py`). The connection is closed after the answer, as
 
 from __future__ import annotations
 
-import json
 import secrets
 
+import orjson
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -36,7 +36,7 @@ def malformed_answer(target: bytes, default_headers: list[tuple[bytes, bytes]]) 
         body = render_storage_error(STORAGE_MALFORMED, request_id)
         extra = [(b"content-type", b"application/xml"), (b"x-amz-request-id", request_id.encode())]
     else:
-        body = json.dumps(render_error_body(MALFORMED)).encode()
+        body = orjson.dumps(render_error_body(MALFORMED))  # compact, as every vendor body (endpoints.py)
         extra = [(b"content-type", b"application/json")]
     headers = [*default_headers, *extra, (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
     head = b"HTTP/1.1 400 Bad Request\r\n" + b"".join(name + b": " + value + b"\r\n" for name, value in headers)

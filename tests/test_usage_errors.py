@@ -126,6 +126,11 @@ def test_replay_needs_the_admin_token(
             f"onekyc-sim replay: the simulator at {served.base_url} needs an admin token: "
             "pass --admin-token or set ONEKYC_SIM_ADMIN_TOKEN"
         ]
+        assert main(["replay", "--base-url", served.base_url, "--admin-token", "wrong", spoof]) == 2
+        assert _replay_lines(capsys.readouterr().err) == [
+            f"onekyc-sim replay: the simulator at {served.base_url} refused the admin token given: "
+            "check --admin-token or ONEKYC_SIM_ADMIN_TOKEN"
+        ]
         monkeypatch.setenv("ONEKYC_SIM_ADMIN_TOKEN", "t0ken")
         assert main(["replay", "--base-url", served.base_url, spoof]) == 0, capsys.readouterr()
 
@@ -146,3 +151,13 @@ def test_replay_says_when_the_simulator_runs_strict(tmp_path: Path, capsys: pyte
     assert len(lines) == 2
     assert f"the simulator at {served.base_url} runs with --strict" in lines[0]
     assert "without --strict" in lines[1]
+
+
+def test_replay_of_a_directory_without_scenario_files_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["replay", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"onekyc-sim replay: no scenario files (*.yaml, *.yml) in {tmp_path}",
+        "Give a directory or files holding scenario files.",
+    ]

@@ -187,6 +187,11 @@ def run(
     total = len(loaded) + len(invalid)
     target = base_url or "a fresh in-process simulator"
     files = len(scenario_paths(paths or [BUILTIN_DIR]))
+    if not loaded and not invalid:
+        where = ", ".join(str(p) for p in paths)
+        print(f"onekyc-sim replay: no scenario files (*.yaml, *.yml) in {where}", file=sys.stderr)
+        print("Give a directory or files holding scenario files.", file=sys.stderr)
+        return 2
     print(f"replaying {files} scenario file(s) against {target}", file=out)
     for index, outcome in enumerate(outcomes, 1):
         print_outcome(out, outcome, index, total)

@@ -76,10 +76,12 @@ class Stage:
         except (httpx.TransportError, ConnectionError) as exc:
             raise StageError(f"{method} {path}: {exc}") from exc
         if response.status_code == 401 and path.startswith("/_sim"):
-            raise AdminTokenError(
-                f"the simulator at {self.http.base_url} needs an admin token: "
-                "pass --admin-token or set ONEKYC_SIM_ADMIN_TOKEN"
+            reason = (
+                "refused the admin token given: check --admin-token or ONEKYC_SIM_ADMIN_TOKEN"
+                if self.admin_token
+                else "needs an admin token: pass --admin-token or set ONEKYC_SIM_ADMIN_TOKEN"
             )
+            raise AdminTokenError(f"the simulator at {self.http.base_url} {reason}")
         if response.status_code >= 400:
             raise StageError(f"{method} {path} answered {response.status_code}: {response.text[:300]}")
         result: dict[str, Any] = response.json()

@@ -99,12 +99,19 @@ async def advance(http: httpx.AsyncClient, seconds: float) -> None:
     response.raise_for_status()
 
 
+async def choose_selfie(page: Page, image: Path) -> None:
+    """Pick `image` once the page shows its capture screen: its script listens for the file only from then on
+    (a file chosen while the page still loads the session is never seen, and Submit stays disabled)."""
+    await expect(page.locator("#screen-capture")).to_be_visible()
+    await page.set_input_files("#file-input", image)
+
+
 async def test_web_sdk_uploads_the_selfie_and_redirects_to_success(page: Page, http: httpx.AsyncClient) -> None:
     await page.goto(await web_launch(http, "web-pass"))
     await expect(page.locator("body")).to_have_attribute("data-screen", "capture")
     await expect(page.locator("#footer-session")).to_have_text("web-pass")
 
-    await page.set_input_files("#file-input", SELFIE)
+    await choose_selfie(page, SELFIE)
     await page.click("#submit-button")
     await expect(page.locator("#progress-status")).to_contain_text("IN_PROGRESS · nextAction STATUS")
 
@@ -153,7 +160,7 @@ async def test_web_sdk_scripted_spoof_shows_retry_then_cancel_redirects_to_failu
 
 async def test_web_sdk_magic_error_selfie_redirects_with_system_error(page: Page, http: httpx.AsyncClient) -> None:
     await page.goto(await web_launch(http, "web-error"))
-    await page.set_input_files("#file-input", IMAGES / "selfie-system-error.jpg")
+    await choose_selfie(page, IMAGES / "selfie-system-error.jpg")
     await page.click("#submit-button")
     await expect(page.locator("#progress-status")).to_contain_text("IN_PROGRESS")
     await advance(http, 5)
